@@ -1,0 +1,228 @@
+package pushgatewayexporter // import "github.com/pushgatewayexporter/pushgatewayexporter"
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+)
+
+// Config is the configuration of the pushgateway exporter.
+type Config struct {
+	// ClientConfig holds endpoint, tls, headers, auth, compression and timeout.
+	// endpoint is the Pushgateway's base URL, e.g. http://127.0.0.1:9091; a
+	// path prefix (a reverse proxy's) is kept and /metrics/... is appended.
+	// Required: an empty or non-http(s) endpoint is a validation error.
+	confighttp.ClientConfig `mapstructure:",squash"`
+
+	// QueueConfig is the collector's sending_queue. Default: enabled, 10
+	// consumers, 1000 requests.
+	QueueConfig configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+
+	// RetryConfig is the collector's retry_on_failure. Default: enabled,
+	// exponential backoff from 5s to 30s, giving up after 5m.
+	RetryConfig configretry.BackOffConfig `mapstructure:"retry_on_failure"`
+
+	// Method is the HTTP method of every push: put (default) replaces the
+	// whole group, so the exporter owns its groups; post replaces only the
+	// metric families the exporter sends, so other pushers can share a group.
+	// Any other value is refused when the configuration is read.
+	Method PushMethod `mapstructure:"method"`
+
+	// Format is the body format: protobuf (default, length-delimited
+	// io.prometheus.client.MetricFamily) or text (exposition format 0.0.4).
+	// Any other value is refused when the configuration is read.
+	Format PushFormat `mapstructure:"format"`
+
+	// Grouping decides which Pushgateway group each resource's metrics go to.
+	Grouping GroupingConfig `mapstructure:"grouping"`
+
+	// MaxSeries bounds the series the exporter holds across all groups
+	// (default 100000). A point that would create a series beyond it is
+	// dropped and counted; series already held keep updating. 0 means no
+	// limit; a negative value is a validation error.
+	MaxSeries int `mapstructure:"max_series"`
+}
+
+// GroupingConfig maps resource attributes to the Pushgateway grouping key.
+type GroupingConfig struct {
+	// Job, when set, is the job label of every group. Default empty: job is
+	// service.namespace + "/" + service.name when the resource has a
+	// namespace, else service.name, else "unknown_service".
+	Job string `mapstructure:"job"`
+
+	// InstanceAttribute names the resource attribute whose value becomes the
+	// instance label (default service.instance.id). A resource without that
+	// attribute gets no instance label; an empty setting disables instance.
+	InstanceAttribute string `mapstructure:"instance_attribute"`
+
+	// Labels adds grouping labels taken from resource attributes, in the
+	// order the URL needs none of: the key is always sorted. A resource
+	// without the attribute gets no such label. Default none.
+	Labels []GroupingLabel `mapstructure:"labels"`
+}
+
+// GroupingLabel is one extra grouping label and the resource attribute that
+// feeds it.
+type GroupingLabel struct {
+	// Name is the label name: a valid Prometheus label name, not starting
+	// with "__", and neither "job" nor (while instance_attribute is set)
+	// "instance".
+	Name string `mapstructure:"name"`
+	// Attribute is the resource attribute whose value becomes the label's
+	// value. Required.
+	Attribute string `mapstructure:"attribute"`
+}
+
+// PushMethod is the HTTP method used to push a group.
+type PushMethod string
+
+const (
+	// MethodPut replaces the whole group at the gateway.
+	MethodPut PushMethod = "put"
+	// MethodPost replaces only the metric families contained in the push.
+	MethodPost PushMethod = "post"
+)
+
+// UnmarshalText accepts put or post, in any case.
+func (m *PushMethod) UnmarshalText(text []byte) error {
+	v := PushMethod(strings.ToLower(string(text)))
+	if err := v.validate(); err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}
+
+func (m PushMethod) validate() error {
+	switch m {
+	case MethodPut, MethodPost:
+		return nil
+	}
+	return fmt.Errorf("unknown method %q: want put or post", string(m))
+}
+
+func (m PushMethod) httpMethod() string {
+	return strings.ToUpper(string(m))
+}
+
+// PushFormat is the encoding of a push body.
+type PushFormat string
+
+const (
+	// FormatProtobuf is length-delimited protobuf MetricFamily messages.
+	FormatProtobuf PushFormat = "protobuf"
+	// FormatText is the Prometheus text exposition format 0.0.4.
+	FormatText PushFormat = "text"
+)
+
+// UnmarshalText accepts protobuf or text, in any case.
+func (f *PushFormat) UnmarshalText(text []byte) error {
+	v := PushFormat(strings.ToLower(string(text)))
+	if err := v.validate(); err != nil {
+		return err
+	}
+	*f = v
+	return nil
+}
+
+func (f PushFormat) validate() error {
+	switch f {
+	case FormatProtobuf, FormatText:
+		return nil
+	}
+	return fmt.Errorf("unknown format %q: want protobuf or text", string(f))
+}
+
+// Validate reports every problem of the configuration, each naming its key.
+func (cfg *Config) Validate() error {
+	var errs []error
+	fieldErr := func(key string, err error) {
+		errs = append(errs, fmt.Errorf("%s: %w", key, err))
+	}
+	if err := validateEndpoint(cfg.Endpoint); err != nil {
+		fieldErr("endpoint", err)
+	}
+	if cfg.Timeout < 0 {
+		fieldErr("timeout", errors.New("must not be negative"))
+	}
+	if err := cfg.Method.validate(); err != nil {
+		fieldErr("method", err)
+	}
+	if err := cfg.Format.validate(); err != nil {
+		fieldErr("format", err)
+	}
+	if cfg.MaxSeries < 0 {
+		fieldErr("max_series", fmt.Errorf("must not be negative, got %d (0 means no limit)", cfg.MaxSeries))
+	}
+	errs = append(errs, cfg.Grouping.validate()...)
+	return errors.Join(errs...)
+}
+
+func validateEndpoint(endpoint string) error {
+	if endpoint == "" {
+		return errors.New("required: the Pushgateway's base URL, e.g. http://127.0.0.1:9091")
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return fmt.Errorf("not a URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("scheme must be http or https, got %q", u.Scheme)
+	}
+	if u.Host == "" {
+		return errors.New("no host")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return errors.New("must not have a query or fragment: the exporter appends /metrics/job/... to it")
+	}
+	return nil
+}
+
+func (g GroupingConfig) validate() []error {
+	var errs []error
+	if g.Job != "" && !utf8.ValidString(g.Job) {
+		errs = append(errs, errors.New("grouping.job: not valid UTF-8"))
+	}
+	seen := map[string]string{jobLabel: "the job label"}
+	if g.InstanceAttribute != "" {
+		seen[instanceLabel] = "grouping.instance_attribute"
+	}
+	for i, l := range g.Labels {
+		key := fmt.Sprintf("grouping.labels[%d]", i)
+		switch {
+		case !isValidGroupingLabelName(l.Name):
+			errs = append(errs, fmt.Errorf("%s.name: %q is not a valid label name (letters, digits and _, not starting with a digit or __)", key, l.Name))
+		case seen[l.Name] != "":
+			errs = append(errs, fmt.Errorf("%s.name: %q is already a grouping label (%s)", key, l.Name, seen[l.Name]))
+		default:
+			seen[l.Name] = key
+		}
+		if l.Attribute == "" {
+			errs = append(errs, fmt.Errorf("%s.attribute: required: the resource attribute that feeds label %q", key, l.Name))
+		}
+	}
+	return errs
+}
+
+// isValidGroupingLabelName accepts legacy Prometheus label names that are
+// not reserved (a leading "__" is the gateway's and Prometheus's own).
+func isValidGroupingLabelName(name string) bool {
+	if name == "" || strings.HasPrefix(name, "__") {
+		return false
+	}
+	for i, c := range name {
+		letter := c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		digit := c >= '0' && c <= '9'
+		if !letter && (!digit || i == 0) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,149 @@
+package pushgatewayexporter
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configcompression"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadata"
+)
+
+// loadConfig reads one pushgateway/<name> case of testdata/config.yaml over
+// the default configuration.
+func loadConfig(t *testing.T, name string) (*Config, error) {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	return cfg, sub.Unmarshal(cfg)
+}
+
+func TestLoadValidConfigs(t *testing.T) {
+	t.Run("minimal keeps every default", func(t *testing.T) {
+		cfg, err := loadConfig(t, "minimal")
+		require.NoError(t, err)
+		require.NoError(t, confmap.Validate(cfg))
+		want := createDefaultConfig().(*Config)
+		want.Endpoint = "http://127.0.0.1:9091"
+		assert.Equal(t, want, cfg)
+		assert.Equal(t, MethodPut, cfg.Method)
+		assert.Equal(t, FormatProtobuf, cfg.Format)
+		assert.Equal(t, attrServiceInstance, cfg.Grouping.InstanceAttribute)
+		assert.Equal(t, 100_000, cfg.MaxSeries)
+		assert.True(t, cfg.QueueConfig.HasValue())
+		assert.True(t, cfg.RetryConfig.Enabled)
+	})
+
+	t.Run("full", func(t *testing.T) {
+		cfg, err := loadConfig(t, "full")
+		require.NoError(t, err)
+		require.NoError(t, confmap.Validate(cfg))
+		assert.Equal(t, "https://pushgateway.example:9091/prefix", cfg.Endpoint)
+		assert.Equal(t, 3*time.Second, cfg.Timeout)
+		assert.Equal(t, configcompression.TypeGzip, cfg.Compression)
+		v, ok := cfg.Headers.Get("X-Scope")
+		assert.True(t, ok)
+		assert.Equal(t, configopaque.String("batch"), v)
+		assert.Equal(t, MethodPost, cfg.Method, "method is case-insensitive")
+		assert.Equal(t, FormatText, cfg.Format)
+		assert.Equal(t, 500, cfg.MaxSeries)
+		assert.Equal(t, GroupingConfig{
+			Job:               "nightly",
+			InstanceAttribute: "host.name",
+			Labels: []GroupingLabel{
+				{Name: "env", Attribute: "deployment.environment.name"},
+				{Name: "cluster", Attribute: "k8s.cluster.name"},
+			},
+		}, cfg.Grouping)
+		require.True(t, cfg.QueueConfig.HasValue())
+		assert.Equal(t, 2, cfg.QueueConfig.Get().NumConsumers)
+		assert.Equal(t, int64(50), cfg.QueueConfig.Get().QueueSize)
+		assert.Equal(t, time.Second, cfg.RetryConfig.InitialInterval)
+		assert.Equal(t, time.Minute, cfg.RetryConfig.MaxElapsedTime)
+	})
+
+	t.Run("instance may be an extra label when instance_attribute is off", func(t *testing.T) {
+		cfg, err := loadConfig(t, "no_instance")
+		require.NoError(t, err)
+		require.NoError(t, confmap.Validate(cfg))
+		assert.Empty(t, cfg.Grouping.InstanceAttribute)
+	})
+}
+
+func TestInvalidConfigs(t *testing.T) {
+	tests := []struct {
+		name string
+		// errs are the messages expected, one per problem.
+		errs []string
+	}{
+		{"missing_endpoint", []string{"endpoint: required: the Pushgateway's base URL, e.g. http://127.0.0.1:9091"}},
+		{"bad_scheme", []string{`endpoint: scheme must be http or https, got "ftp"`}},
+		{"endpoint_with_query", []string{"endpoint: must not have a query or fragment: the exporter appends /metrics/job/... to it"}},
+		{"negative_limits", []string{
+			"timeout: must not be negative",
+			"max_series: must not be negative, got -1 (0 means no limit)",
+		}},
+		{"bad_labels", []string{
+			`grouping.labels[0].name: "job" is already a grouping label (the job label)`,
+			`grouping.labels[1].name: "instance" is already a grouping label (grouping.instance_attribute)`,
+			`grouping.labels[2].name: "1st" is not a valid label name (letters, digits and _, not starting with a digit or __)`,
+			`grouping.labels[3].name: "__meta" is not a valid label name (letters, digits and _, not starting with a digit or __)`,
+			`grouping.labels[5].name: "env" is already a grouping label (grouping.labels[4])`,
+			`grouping.labels[6].attribute: required: the resource attribute that feeds label "region"`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := loadConfig(t, tt.name)
+			require.NoError(t, err)
+			err = confmap.Validate(cfg)
+			require.Error(t, err)
+			for _, want := range tt.errs {
+				assert.ErrorContains(t, err, want)
+			}
+			assert.Len(t, unwrapJoined(cfg.Validate()), len(tt.errs), "one error per problem: %v", err)
+		})
+	}
+
+	for _, tt := range []struct{ name, key, msg string }{
+		{"unknown_method", "method", `unknown method "patch": want put or post`},
+		{"unknown_format", "format", `unknown format "json": want protobuf or text`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(t, tt.name)
+			require.Error(t, err, "unknown enumeration values are refused when read")
+			assert.ErrorContains(t, err, tt.key)
+			assert.ErrorContains(t, err, tt.msg)
+		})
+	}
+
+	t.Run("enumerations set in code are validated too", func(t *testing.T) {
+		cfg := createDefaultConfig().(*Config)
+		cfg.Endpoint = "http://127.0.0.1:9091"
+		cfg.Method = "PATCH"
+		cfg.Format = ""
+		err := cfg.Validate()
+		assert.ErrorContains(t, err, `method: unknown method "PATCH"`)
+		assert.ErrorContains(t, err, `format: unknown format ""`)
+	})
+}
+
+func unwrapJoined(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}

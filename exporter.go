@@ -1,0 +1,198 @@
+package pushgatewayexporter // import "github.com/pushgatewayexporter/pushgatewayexporter"
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadata"
+)
+
+// maxWarnedMetrics bounds the metric names remembered for warn-once logging,
+// so hostile names cannot grow it without end.
+const maxWarnedMetrics = 10000
+
+type pushgatewayExporter struct {
+	cfg        *Config
+	settings   component.TelemetrySettings
+	logger     *zap.Logger
+	telemetry  *metadata.TelemetryBuilder
+	translator *translator
+	states     *groupStates
+	gateway    *gatewayClient // built in start
+
+	bufPool sync.Pool
+
+	warnMu sync.Mutex
+	warned map[string]bool // "<reason>/<metric>" already logged
+}
+
+func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, error) {
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	return &pushgatewayExporter{
+		cfg:        cfg,
+		settings:   set.TelemetrySettings,
+		logger:     set.Logger,
+		telemetry:  tb,
+		translator: newTranslator(cfg.Grouping),
+		states:     newGroupStates(cfg.MaxSeries),
+		bufPool:    sync.Pool{New: func() any { return new(bytes.Buffer) }},
+		warned:     map[string]bool{},
+	}, nil
+}
+
+func (e *pushgatewayExporter) start(ctx context.Context, host component.Host) error {
+	client, err := e.cfg.ToClient(ctx, host.GetExtensions(), e.settings)
+	if err != nil {
+		return fmt.Errorf("building the HTTP client for %s: %w", e.cfg.Endpoint, err)
+	}
+	e.gateway, err = newGatewayClient(client, e.cfg.Endpoint, e.cfg.Method, e.cfg.Format)
+	return err
+}
+
+func (e *pushgatewayExporter) shutdown(context.Context) error {
+	e.telemetry.Shutdown()
+	return nil
+}
+
+// touchedGroup is a group a batch updated, with the batch's resources that
+// went to it (kept for a retry of just this group).
+type touchedGroup struct {
+	group     *groupState
+	resources []int
+}
+
+// pushMetrics folds the batch into the per-group state, then pushes each
+// group the batch touched, once, with its complete state. A group the
+// gateway refuses does not stop the others. When some groups can be
+// retried, only their part of the batch is returned for retry; refusals that
+// cannot succeed are logged, counted and dropped.
+func (e *pushgatewayExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
+	var (
+		touched []*touchedGroup
+		byID    = map[*groupState]*touchedGroup{}
+		refused int
+	)
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		rm := rms.At(i)
+		key := groupKeyFor(rm.Resource(), e.cfg.Grouping)
+		fams, drops := e.translator.translateResource(rm)
+		e.reportDrops(ctx, drops)
+		res := e.states.apply(key, fams)
+		if res.refused > 0 {
+			refused += res.refused
+			e.telemetry.ExporterPushgatewaySeriesLimitReached.Add(ctx, int64(res.refused))
+		}
+		if res.group == nil {
+			continue
+		}
+		tg := byID[res.group]
+		if tg == nil {
+			tg = &touchedGroup{group: res.group}
+			byID[res.group] = tg
+			touched = append(touched, tg)
+		}
+		tg.resources = append(tg.resources, i)
+	}
+
+	var (
+		retryable []error
+		permanent []error
+		retry     = pmetric.NewMetrics()
+	)
+	for _, tg := range touched {
+		err := e.pushGroup(ctx, tg.group)
+		switch {
+		case err == nil:
+		case consumererror.IsPermanent(err):
+			permanent = append(permanent, err)
+			e.telemetry.ExporterPushgatewayGroupsRejected.Add(ctx, 1)
+		default:
+			retryable = append(retryable, err)
+			for _, i := range tg.resources {
+				rms.At(i).CopyTo(retry.ResourceMetrics().AppendEmpty())
+			}
+		}
+	}
+	if refused > 0 {
+		permanent = append(permanent, consumererror.NewPermanent(fmt.Errorf(
+			"max_series=%d reached: %d points of new series were dropped; raise max_series or reduce series cardinality",
+			e.cfg.MaxSeries, refused)))
+	}
+
+	if len(retryable) > 0 {
+		// A permanent error anywhere in the result would stop the retry
+		// of the groups that can still succeed, so those are reported here.
+		for _, err := range permanent {
+			e.logger.Error("Dropping data the Pushgateway will not accept", zap.Error(err))
+		}
+		return consumererror.NewMetrics(errors.Join(retryable...), retry)
+	}
+	return errors.Join(permanent...)
+}
+
+// pushGroup sends the group's complete state. Holding the group's push lock
+// from snapshot to response keeps an older snapshot from ever following a
+// newer one to the gateway.
+func (e *pushgatewayExporter) pushGroup(ctx context.Context, g *groupState) error {
+	g.pushMu.Lock()
+	defer g.pushMu.Unlock()
+
+	buf := e.bufPool.Get().(*bytes.Buffer)
+	defer func() {
+		buf.Reset()
+		e.bufPool.Put(buf)
+	}()
+	if err := encodeFamilies(buf, g.snapshot(), e.cfg.Format); err != nil {
+		return consumererror.NewPermanent(fmt.Errorf("pushing group %s: %w", g.key, err))
+	}
+	start := time.Now()
+	err := e.gateway.push(ctx, g.key, buf.Bytes())
+	if e.logger.Core().Enabled(zap.DebugLevel) {
+		e.logger.Debug("Pushed group",
+			zap.Stringer("group", g.key),
+			zap.Int("bytes", buf.Len()),
+			zap.Duration("duration", time.Since(start)),
+			zap.Error(err))
+	}
+	return err
+}
+
+// reportDrops counts dropped points and warns once per metric and reason.
+func (e *pushgatewayExporter) reportDrops(ctx context.Context, drops []drop) {
+	for _, d := range drops {
+		e.telemetry.ExporterPushgatewayPointsDropped.Add(ctx, int64(d.points),
+			metric.WithAttributes(attribute.String("reason", string(d.reason))))
+		if e.firstWarning(string(d.reason) + "/" + d.metric) {
+			e.logger.Warn("Dropping data points that cannot be pushed",
+				zap.String("metric", d.metric),
+				zap.String("reason", string(d.reason)),
+				zap.Int("points", d.points))
+		}
+	}
+}
+
+func (e *pushgatewayExporter) firstWarning(id string) bool {
+	e.warnMu.Lock()
+	defer e.warnMu.Unlock()
+	if e.warned[id] || len(e.warned) >= maxWarnedMetrics {
+		return false
+	}
+	e.warned[id] = true
+	return true
+}

@@ -1,0 +1,136 @@
+package pushgatewayexporter
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"sync"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadata"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadatatest"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
+)
+
+// TestConcurrentBatchesNeverRegress sends many batches for one group at
+// once, each newer than the last, the way the queue's consumers do, through
+// a recording proxy in front of a real gateway. Pushes must reach the
+// gateway one at a time, each snapshot at least as new as the one before,
+// and the gateway must end with the newest value.
+func TestConcurrentBatchesNeverRegress(t *testing.T) {
+	gw := testgateway.Start(t)
+	target, err := url.Parse(gw.URL)
+	require.NoError(t, err)
+
+	var (
+		mu       sync.Mutex
+		inFlight int
+		overlaps int
+		pushed   []float64
+	)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		if inFlight > 1 {
+			overlaps++
+		}
+		mu.Unlock()
+		body, _ := io.ReadAll(r.Body)
+		value := decodeMarker(t, body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		forward(t, w, r, target)
+		mu.Lock()
+		inFlight--
+		pushed = append(pushed, value)
+		mu.Unlock()
+	}))
+	defer proxy.Close()
+	exp := startExporter(t, proxy.URL, nil)
+
+	const batches = 200
+	var wg sync.WaitGroup
+	for i := 1; i <= batches; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := newTestBatch()
+			b.resource(map[string]any{"service.name": "etl", "service.instance.id": "w-1"}).
+				gauge("marker", "", pcommon.Timestamp(i), float64(i), nil).
+				gauge("per_batch", "", 1, 1, map[string]any{"batch": strconv.Itoa(i)})
+			assert.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+		}()
+	}
+	wg.Wait()
+
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Zero(t, overlaps, "pushes of one group must not overlap")
+	require.Len(t, pushed, batches, "one request per group per call")
+	assert.IsNonDecreasing(t, pushed, "an older snapshot reached the gateway after a newer one")
+	assert.Equal(t, float64(batches), pushed[len(pushed)-1])
+
+	grp := gw.Group(t, map[string]string{"job": "etl", "instance": "w-1"})
+	require.NotNil(t, grp)
+	assert.Equal(t, strconv.Itoa(batches), grp.Families["marker"].Metrics[0].Value)
+	assert.Len(t, grp.Families["per_batch"].Metrics, batches, "every batch's series is in the group")
+}
+
+// decodeMarker reads the value of the marker gauge from a protobuf body.
+func decodeMarker(t *testing.T, body []byte) float64 {
+	dec := expfmt.NewDecoder(bytes.NewReader(body), expfmt.NewFormat(expfmt.TypeProtoDelim))
+	for {
+		var mf dto.MetricFamily
+		if err := dec.Decode(&mf); err != nil {
+			t.Errorf("no marker in push body: %v", err)
+			return -1
+		}
+		if mf.GetName() == "marker" {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+}
+
+func TestSelfTelemetry(t *testing.T) {
+	gw := testgateway.Start(t)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set := exportertest.NewNopSettings(metadata.Type)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	exp, _ := startExporterWithSettings(t, gw.URL, func(c *Config) { c.MaxSeries = 2 }, set)
+
+	b := newTestBatch()
+	r := b.resource(map[string]any{"service.name": "etl"}).
+		gauge("a", "", 1, 1, map[string]any{"n": "1"}).
+		gauge("a", "", 1, 1, map[string]any{"n": "2"}).
+		gauge("a", "", 1, 1, map[string]any{"n": "3"})
+	delta := r.metric("d", "", "").SetEmptySum()
+	delta.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+	delta.DataPoints().AppendEmpty().SetIntValue(1)
+	err := exp.ConsumeMetrics(context.Background(), b.md)
+	assert.ErrorContains(t, err, "max_series=2 reached: 1 points of new series were dropped")
+
+	metadatatest.AssertEqualExporterPushgatewaySeriesLimitReached(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+	metadatatest.AssertEqualExporterPushgatewayPointsDropped(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(attribute.String("reason", "delta_temporality"))}},
+		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+	grp := gw.Group(t, map[string]string{"job": "etl"})
+	require.NotNil(t, grp)
+	assert.Len(t, grp.Families["a"].Metrics, 2, "the series within the limit are delivered")
+}

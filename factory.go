@@ -1,0 +1,64 @@
+package pushgatewayexporter // import "github.com/pushgatewayexporter/pushgatewayexporter"
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadata"
+)
+
+// NewFactory returns the factory of the pushgateway exporter.
+func NewFactory() exporter.Factory {
+	return exporter.NewFactory(
+		metadata.Type,
+		createDefaultConfig,
+		exporter.WithMetrics(createMetricsExporter, metadata.MetricsStability),
+	)
+}
+
+func createDefaultConfig() component.Config {
+	clientCfg := confighttp.NewDefaultClientConfig()
+	// A push is one small request; a gateway that has not answered in 10s
+	// is better retried than waited for.
+	clientCfg.Timeout = 10 * time.Second
+
+	return &Config{
+		ClientConfig: clientCfg,
+		QueueConfig:  configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
+		RetryConfig:  configretry.NewDefaultBackOffConfig(),
+		Method:       MethodPut,
+		Format:       FormatProtobuf,
+		Grouping: GroupingConfig{
+			// The OTel resource attribute that identifies one process.
+			InstanceAttribute: attrServiceInstance,
+		},
+		// Enough for any sane Pushgateway (which holds everything in memory
+		// and serves it on every scrape); a runaway cardinality stops here.
+		MaxSeries: 100_000,
+	}
+}
+
+func createMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
+	c := cfg.(*Config)
+	exp, err := newExporter(c, set)
+	if err != nil {
+		return nil, err
+	}
+	return exporterhelper.NewMetrics(ctx, set, cfg, exp.pushMetrics,
+		exporterhelper.WithStart(exp.start),
+		exporterhelper.WithShutdown(exp.shutdown),
+		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
+		// The HTTP client's timeout bounds each push; the helper adds none.
+		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{Timeout: 0}),
+		exporterhelper.WithQueue(c.QueueConfig),
+		exporterhelper.WithRetry(c.RetryConfig),
+	)
+}

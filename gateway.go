@@ -1,0 +1,125 @@
+package pushgatewayexporter // import "github.com/pushgatewayexporter/pushgatewayexporter"
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+)
+
+// maxReasonBytes bounds how much of a refusal's body goes into an error.
+const maxReasonBytes = 1024
+
+// gatewayClient sends group bodies to one Pushgateway. It knows nothing of
+// OTLP: a grouping key and a body in, a classified error out.
+type gatewayClient struct {
+	client      *http.Client
+	base        string // endpoint without trailing slash
+	display     string // base with any password redacted, for errors
+	method      string
+	contentType string
+}
+
+func newGatewayClient(client *http.Client, endpoint string, method PushMethod, format PushFormat) (*gatewayClient, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("parsing endpoint: %w", err)
+	}
+	base := strings.TrimSuffix(endpoint, "/")
+	return &gatewayClient{
+		client:      client,
+		base:        base,
+		display:     strings.TrimSuffix(u.Redacted(), "/"),
+		method:      method.httpMethod(),
+		contentType: format.contentType(),
+	}, nil
+}
+
+// push sends body as the group's content. Its error is permanent when a
+// retry cannot succeed (4xx but 408 and 429), a throttle when the gateway
+// asked to wait (429, 503 with Retry-After), and plain retryable otherwise.
+func (c *gatewayClient) push(ctx context.Context, key groupKey, body []byte) error {
+	target := c.base + "/metrics/" + key.urlPath()
+	req, err := http.NewRequestWithContext(ctx, c.method, target, bytes.NewReader(body))
+	if err != nil {
+		return consumererror.NewPermanent(fmt.Errorf("pushing group %s to %s: building request: %w", key, c.display, err))
+	}
+	req.Header.Set("Content-Type", c.contentType)
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("pushing group %s to %s: %w", key, c.display, redactURLError(err))
+	}
+	defer resp.Body.Close()
+	reason, _ := io.ReadAll(io.LimitReader(resp.Body, maxReasonBytes))
+	_, _ = io.Copy(io.Discard, resp.Body) // let the connection be reused
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	pushErr := fmt.Errorf("pushing group %s to %s: %s%s", key, c.display, resp.Status, formatReason(reason))
+	return classifyStatus(pushErr, resp.StatusCode, resp.Header.Get("Retry-After"))
+}
+
+// classifyStatus decides, in one place, whether a refused push is retried.
+func classifyStatus(err error, status int, retryAfter string) error {
+	switch {
+	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+		if delay, ok := parseRetryAfter(retryAfter, time.Now()); ok {
+			return exporterhelper.NewThrottleRetry(err, delay)
+		}
+		return err
+	case status == http.StatusRequestTimeout || status >= 500:
+		return err
+	default:
+		return consumererror.NewPermanent(err)
+	}
+}
+
+// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		return time.Duration(max(secs, 0)) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+func formatReason(body []byte) string {
+	reason := strings.TrimSpace(strings.ToValidUTF8(string(body), "\uFFFD"))
+	if reason == "" {
+		return ""
+	}
+	if len(body) == maxReasonBytes {
+		for len(reason) > 0 && !utf8.ValidString(reason) {
+			reason = reason[:len(reason)-1]
+		}
+		reason += "…"
+	}
+	return ": " + reason
+}
+
+// redactURLError drops the request URL from a transport error: the error
+// already names the group and the redacted endpoint, and the URL could carry
+// userinfo.
+func redactURLError(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Err
+	}
+	return err
+}

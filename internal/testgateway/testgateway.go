@@ -1,0 +1,309 @@
+// Package testgateway starts a real Prometheus Pushgateway process for a
+// test and reads back what it stored.
+//
+// The binary is $PUSHGATEWAY_BIN, else prometheus-pushgateway or pushgateway
+// on PATH. Without one a test is skipped on a developer's machine and fails
+// when CI is set: CI must never pass by skipping.
+package testgateway // import "github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// Gateway is one running Pushgateway.
+type Gateway struct {
+	// URL is the gateway's base URL, http://127.0.0.1:<port>.
+	URL string
+	// PersistenceFile is the gateway's own persistence file.
+	PersistenceFile string
+
+	t      testing.TB
+	cmd    *exec.Cmd
+	output *lockedBuffer
+	done   chan struct{}
+}
+
+// Binary returns the Pushgateway binary, skipping the test (or failing it
+// in CI) when there is none.
+func Binary(t testing.TB) string {
+	t.Helper()
+	if bin := os.Getenv("PUSHGATEWAY_BIN"); bin != "" {
+		return bin
+	}
+	for _, name := range []string{"prometheus-pushgateway", "pushgateway"} {
+		if bin, err := exec.LookPath(name); err == nil {
+			return bin
+		}
+	}
+	const msg = "no Pushgateway binary: set PUSHGATEWAY_BIN or install prometheus-pushgateway (make tools does)"
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// Start runs a Pushgateway on a free 127.0.0.1 port with a persistence file
+// in the test's temp dir, waits until it is ready and stops it when the
+// test ends. extraArgs go to the gateway's command line.
+func Start(t testing.TB, extraArgs ...string) *Gateway {
+	t.Helper()
+	bin := Binary(t)
+	persistence := filepath.Join(t.TempDir(), "pushgateway.data")
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		g := &Gateway{
+			URL:             "http://" + FreeAddr(t),
+			PersistenceFile: persistence,
+			t:               t,
+			output:          &lockedBuffer{},
+			done:            make(chan struct{}),
+		}
+		if lastErr = g.start(bin, extraArgs); lastErr == nil {
+			t.Cleanup(g.Stop)
+			return g
+		}
+	}
+	t.Fatalf("starting %s: %v", bin, lastErr)
+	return nil
+}
+
+func (g *Gateway) start(bin string, extraArgs []string) error {
+	args := append([]string{
+		"--web.listen-address=" + g.URL[len("http://"):],
+		"--persistence.file=" + g.PersistenceFile,
+		"--persistence.interval=100ms",
+	}, extraArgs...)
+	g.cmd = exec.Command(bin, args...)
+	g.cmd.Stdout, g.cmd.Stderr = g.output, g.output
+	if err := g.cmd.Start(); err != nil {
+		return err
+	}
+	go func() {
+		_ = g.cmd.Wait()
+		close(g.done)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-g.done:
+			return fmt.Errorf("exited before it was ready:\n%s", g.output.String())
+		default:
+		}
+		resp, err := http.Get(g.URL + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	g.Stop()
+	return fmt.Errorf("not ready after 10s:\n%s", g.output.String())
+}
+
+// Stop ends the gateway (SIGTERM, then SIGKILL after 5s) and logs its
+// output when the test failed.
+func (g *Gateway) Stop() {
+	select {
+	case <-g.done:
+		return
+	default:
+	}
+	_ = g.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-g.done:
+	case <-time.After(5 * time.Second):
+		_ = g.cmd.Process.Kill()
+		<-g.done
+	}
+	if g.t.Failed() {
+		g.t.Logf("pushgateway output:\n%s", g.output.String())
+	}
+}
+
+// Group is one group as the gateway's API reports it.
+type Group struct {
+	Labels   map[string]string
+	Families map[string]Family
+}
+
+// Family is one metric family of a group, as the gateway's API reports it.
+type Family struct {
+	Type    string   `json:"type"`
+	Help    string   `json:"help"`
+	Metrics []Metric `json:"metrics"`
+}
+
+// Metric is one series of a family, as the gateway's API reports it.
+type Metric struct {
+	Labels    map[string]string `json:"labels"`
+	Value     string            `json:"value"`
+	Count     string            `json:"count"`
+	Sum       string            `json:"sum"`
+	Buckets   map[string]string `json:"buckets"`
+	Quantiles map[string]string `json:"quantiles"`
+}
+
+// Groups returns every group the gateway holds, from /api/v1/metrics.
+func (g *Gateway) Groups(t testing.TB) []Group {
+	t.Helper()
+	body := g.get(t, "/api/v1/metrics")
+	var resp struct {
+		Status string                       `json:"status"`
+		Data   []map[string]json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		t.Fatalf("decoding /api/v1/metrics: %v\n%s", err, body)
+	}
+	groups := make([]Group, 0, len(resp.Data))
+	for _, raw := range resp.Data {
+		grp := Group{Families: map[string]Family{}}
+		for name, v := range raw {
+			switch name {
+			case "labels":
+				if err := json.Unmarshal(v, &grp.Labels); err != nil {
+					t.Fatalf("decoding group labels: %v", err)
+				}
+			case "last_push_successful":
+			default:
+				var f Family
+				if err := json.Unmarshal(v, &f); err != nil {
+					t.Fatalf("decoding family %s: %v", name, err)
+				}
+				grp.Families[name] = f
+			}
+		}
+		groups = append(groups, grp)
+	}
+	return groups
+}
+
+// Group returns the group with exactly these labels, or nil.
+func (g *Gateway) Group(t testing.TB, labels map[string]string) *Group {
+	t.Helper()
+	for _, grp := range g.Groups(t) {
+		if equalLabels(grp.Labels, labels) {
+			return &grp
+		}
+	}
+	return nil
+}
+
+// WaitGroup polls until the group with exactly these labels exists and
+// satisfies ready (nil: any content), or fails the test after timeout.
+func (g *Gateway) WaitGroup(t testing.TB, labels map[string]string, timeout time.Duration, ready func(Group) bool) Group {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		grp := g.Group(t, labels)
+		if grp != nil && (ready == nil || ready(*grp)) {
+			return *grp
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("group %v not as expected after %s; gateway holds %+v", labels, timeout, g.Groups(t))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Scrape returns the gateway's /metrics, parsed, as Prometheus would see it.
+func (g *Gateway) Scrape(t testing.TB) map[string]*dto.MetricFamily {
+	t.Helper()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(bytes.NewReader(g.get(t, "/metrics")))
+	if err != nil {
+		t.Fatalf("parsing the gateway's /metrics: %v", err)
+	}
+	return fams
+}
+
+// Push sends a raw body to the gateway, as another pusher would.
+func (g *Gateway) Push(t testing.TB, method, path, contentType, body string) {
+	t.Helper()
+	req, err := http.NewRequest(method, g.URL+path, bytes.NewBufferString(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("%s %s: %s: %s", method, path, resp.Status, msg)
+	}
+}
+
+func (g *Gateway) get(t testing.TB, path string) []byte {
+	t.Helper()
+	resp, err := http.Get(g.URL + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %v\n%s", path, resp.Status, err, body)
+	}
+	return body
+}
+
+func equalLabels(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// FreeAddr returns a 127.0.0.1 address whose port was free a moment ago.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

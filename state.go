@@ -1,0 +1,191 @@
+package pushgatewayexporter // import "github.com/pushgatewayexporter/pushgatewayexporter"
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	dto "github.com/prometheus/client_model/go"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// groupStates holds, per grouping key, the latest point of every series the
+// exporter has received. Every push sends a group's complete state, which
+// makes pushes correct however the collector splits, merges or replays
+// batches.
+type groupStates struct {
+	maxSeries int64 // 0: no limit
+
+	mu     sync.Mutex
+	groups map[string]*groupState
+
+	series atomic.Int64 // held across all groups
+}
+
+func newGroupStates(maxSeries int) *groupStates {
+	return &groupStates{maxSeries: int64(maxSeries), groups: map[string]*groupState{}}
+}
+
+// groupState is the state of one group.
+type groupState struct {
+	key groupKey
+
+	// pushMu serialises the pushes of this group. A push takes its
+	// snapshot while holding it, so a snapshot that reaches the gateway is
+	// never older than one that reached it before.
+	pushMu sync.Mutex
+
+	mu       sync.Mutex
+	families map[string]*familyState
+}
+
+// familyState is one metric family of a group.
+type familyState struct {
+	help   string
+	typ    dto.MetricType
+	series map[string]seriesState // by label signature
+}
+
+// seriesState is the latest point of one series. Its metric is never
+// modified once stored, so snapshots share it.
+type seriesState struct {
+	time   pcommon.Timestamp
+	metric *dto.Metric
+}
+
+// applyResult says what applying translated families did.
+type applyResult struct {
+	// group is the group the families went to; nil when none of its points
+	// could be held (so there is nothing to push).
+	group *groupState
+	// refused counts points that would have created a series beyond
+	// max_series.
+	refused int
+}
+
+// apply stores the points of fams in the group of key. A point replaces the
+// one held for its series unless it is older; of two points with the same
+// time, the later one in the batch wins. A family that arrives with another
+// type than the one held replaces it whole, since one family cannot mix
+// types at the gateway.
+func (s *groupStates) apply(key groupKey, fams []family) applyResult {
+	var res applyResult
+	if len(fams) == 0 {
+		return res
+	}
+	g := s.group(key)
+	if g == nil {
+		for _, f := range fams {
+			res.refused += len(f.points)
+		}
+		return res
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, f := range fams {
+		fs := g.families[f.name]
+		if fs != nil && fs.typ != f.typ {
+			s.series.Add(-int64(len(fs.series)))
+			fs = nil
+		}
+		if fs == nil {
+			fs = &familyState{typ: f.typ, series: make(map[string]seriesState, len(f.points))}
+			g.families[f.name] = fs
+		}
+		fs.help = f.help
+		for _, p := range f.points {
+			sig := labelSignature(p.metric.GetLabel())
+			held, ok := fs.series[sig]
+			switch {
+			case ok && p.time < held.time:
+				continue
+			case !ok && !s.reserveSeries():
+				res.refused++
+				continue
+			}
+			fs.series[sig] = seriesState{time: p.time, metric: p.metric}
+		}
+		if len(fs.series) == 0 {
+			delete(g.families, f.name)
+		}
+	}
+	if len(g.families) > 0 {
+		res.group = g
+	}
+	return res
+}
+
+// reserveSeries counts one more held series, unless that would pass
+// max_series.
+func (s *groupStates) reserveSeries() bool {
+	if s.maxSeries <= 0 {
+		s.series.Add(1)
+		return true
+	}
+	for {
+		n := s.series.Load()
+		if n >= s.maxSeries {
+			return false
+		}
+		if s.series.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// group returns the state of key's group, creating it unless the series
+// limit is reached (a new group could hold nothing, so it is not made).
+func (s *groupStates) group(key groupKey) *groupState {
+	id := key.id()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.groups[id]
+	if g == nil {
+		if s.maxSeries > 0 && s.series.Load() >= s.maxSeries {
+			return nil
+		}
+		g = &groupState{key: key, families: map[string]*familyState{}}
+		s.groups[id] = g
+	}
+	return g
+}
+
+// snapshot returns the group's families, sorted by name, each with its
+// series sorted by labels: deterministic bodies make pushes comparable.
+func (g *groupState) snapshot() []*dto.MetricFamily {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]*dto.MetricFamily, 0, len(g.families))
+	for name, fs := range g.families {
+		mf := &dto.MetricFamily{Name: &name, Type: fs.typ.Enum(), Metric: make([]*dto.Metric, 0, len(fs.series))}
+		if fs.help != "" {
+			help := fs.help
+			mf.Help = &help
+		}
+		for _, ss := range fs.series {
+			mf.Metric = append(mf.Metric, ss.metric)
+		}
+		slices.SortFunc(mf.Metric, func(a, b *dto.Metric) int {
+			return strings.Compare(labelSignature(a.GetLabel()), labelSignature(b.GetLabel()))
+		})
+		out = append(out, mf)
+	}
+	slices.SortFunc(out, func(a, b *dto.MetricFamily) int { return cmp.Compare(a.GetName(), b.GetName()) })
+	return out
+}
+
+// labelSignature identifies a series within its family. Labels are sorted
+// by the translator; 0xff never occurs in valid UTF-8, so distinct label
+// sets never share a signature.
+func labelSignature(labels []*dto.LabelPair) string {
+	var b strings.Builder
+	for _, l := range labels {
+		b.WriteString(l.GetName())
+		b.WriteByte(0xff)
+		b.WriteString(l.GetValue())
+		b.WriteByte(0xff)
+	}
+	return b.String()
+}

@@ -1,0 +1,116 @@
+package pushgatewayexporter
+
+import (
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"google.golang.org/protobuf/proto"
+)
+
+func gaugePoint(ts pcommon.Timestamp, value float64, labels ...string) point {
+	m := &dto.Metric{Gauge: &dto.Gauge{Value: proto.Float64(value)}}
+	for i := 0; i+1 < len(labels); i += 2 {
+		m.Label = append(m.Label, &dto.LabelPair{Name: proto.String(labels[i]), Value: proto.String(labels[i+1])})
+	}
+	return point{time: ts, metric: m}
+}
+
+func gaugeFamily(name string, points ...point) family {
+	return family{name: name, typ: dto.MetricType_GAUGE, points: points}
+}
+
+// snapshotValues flattens a group's snapshot to name{labels} → value.
+func snapshotValues(g *groupState) map[string]float64 {
+	out := map[string]float64{}
+	for _, mf := range g.snapshot() {
+		for _, m := range mf.GetMetric() {
+			id := mf.GetName() + labelSignature(m.GetLabel())
+			switch {
+			case m.Gauge != nil:
+				out[id] = m.GetGauge().GetValue()
+			case m.Counter != nil:
+				out[id] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	return out
+}
+
+var testKey = groupKey{{jobLabel, "etl"}}
+
+func TestStateLatestPointWins(t *testing.T) {
+	s := newGroupStates(0)
+	res := s.apply(testKey, []family{gaugeFamily("g",
+		gaugePoint(20, 2, "a", "x"),
+		gaugePoint(10, 1, "a", "x"), // older duplicate in the same batch: ignored
+		gaugePoint(30, 3, "a", "y"),
+		gaugePoint(30, 4, "a", "y"), // same time: the later one in the batch wins
+	)})
+	require.NotNil(t, res.group)
+	assert.Equal(t, map[string]float64{"ga\xffx\xff": 2, "ga\xffy\xff": 4}, snapshotValues(res.group))
+
+	// A replayed older batch does not regress anything; a newer point does.
+	s.apply(testKey, []family{gaugeFamily("g", gaugePoint(15, 9, "a", "x"), gaugePoint(40, 5, "a", "y"))})
+	assert.Equal(t, map[string]float64{"ga\xffx\xff": 2, "ga\xffy\xff": 5}, snapshotValues(res.group))
+	assert.Equal(t, int64(2), s.series.Load())
+}
+
+func TestStateKeepsSeriesOfOtherBatches(t *testing.T) {
+	s := newGroupStates(0)
+	s.apply(testKey, []family{gaugeFamily("a", gaugePoint(1, 1))})
+	res := s.apply(testKey, []family{gaugeFamily("b", gaugePoint(1, 2))})
+	other := s.apply(groupKey{{jobLabel, "other"}}, []family{gaugeFamily("c", gaugePoint(1, 3))})
+
+	assert.Equal(t, map[string]float64{"a": 1, "b": 2}, snapshotValues(res.group), "a push carries the whole group")
+	assert.Equal(t, map[string]float64{"c": 3}, snapshotValues(other.group))
+}
+
+func TestStateTypeChangeReplacesFamily(t *testing.T) {
+	s := newGroupStates(0)
+	s.apply(testKey, []family{gaugeFamily("m", gaugePoint(1, 1, "a", "1"), gaugePoint(1, 1, "a", "2"))})
+	counter := family{name: "m", typ: dto.MetricType_COUNTER, points: []point{{time: 2, metric: &dto.Metric{Counter: &dto.Counter{Value: proto.Float64(5)}}}}}
+	res := s.apply(testKey, []family{counter})
+
+	snap := res.group.snapshot()
+	require.Len(t, snap, 1)
+	assert.Equal(t, dto.MetricType_COUNTER, snap[0].GetType())
+	assert.Len(t, snap[0].GetMetric(), 1)
+	assert.Equal(t, int64(1), s.series.Load())
+}
+
+func TestStateMaxSeries(t *testing.T) {
+	s := newGroupStates(2)
+	res := s.apply(testKey, []family{gaugeFamily("g", gaugePoint(1, 1, "a", "1"), gaugePoint(1, 1, "a", "2"), gaugePoint(1, 1, "a", "3"))})
+	assert.Equal(t, 1, res.refused)
+	assert.Equal(t, int64(2), s.series.Load())
+
+	// Held series keep updating at the limit.
+	res = s.apply(testKey, []family{gaugeFamily("g", gaugePoint(2, 7, "a", "1"))})
+	assert.Zero(t, res.refused)
+	assert.Equal(t, 7.0, snapshotValues(res.group)["ga\xff1\xff"])
+
+	// A new group cannot be made at the limit, and nothing is left behind.
+	res = s.apply(groupKey{{jobLabel, "new"}}, []family{gaugeFamily("g", gaugePoint(1, 1))})
+	assert.Nil(t, res.group)
+	assert.Equal(t, 1, res.refused)
+	assert.Len(t, s.groups, 1)
+}
+
+func TestStateSnapshotIsSorted(t *testing.T) {
+	s := newGroupStates(0)
+	res := s.apply(testKey, []family{
+		gaugeFamily("zeta", gaugePoint(1, 1, "b", "2"), gaugePoint(1, 1, "b", "1"), gaugePoint(1, 1, "a", "9")),
+		gaugeFamily("alpha", gaugePoint(1, 1)),
+	})
+	snap := res.group.snapshot()
+	require.Len(t, snap, 2)
+	assert.Equal(t, "alpha", snap[0].GetName())
+	var sigs []string
+	for _, m := range snap[1].GetMetric() {
+		sigs = append(sigs, labelSignature(m.GetLabel()))
+	}
+	assert.Equal(t, []string{"a\xff9\xff", "b\xff1\xff", "b\xff2\xff"}, sigs)
+}

@@ -1,0 +1,328 @@
+package pushgatewayexporter // import "github.com/pushgatewayexporter/pushgatewayexporter"
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/otlptranslator"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"google.golang.org/protobuf/proto"
+)
+
+// dropReason says why data points were not translated. It is the value of
+// the reason attribute of the points-dropped counter.
+type dropReason string
+
+const (
+	dropDeltaTemporality       dropReason = "delta_temporality"
+	dropUnspecifiedTemporality dropReason = "unspecified_temporality"
+	dropExponentialHistogram   dropReason = "exponential_histogram"
+	dropUnknownType            dropReason = "unknown_type"
+	dropNoRecordedValue        dropReason = "no_recorded_value"
+	dropNoValue                dropReason = "no_value"
+	dropInvalidName            dropReason = "invalid_name"
+	dropInvalidHistogram       dropReason = "invalid_histogram"
+)
+
+// drop records points of one metric that were not translated.
+type drop struct {
+	metric string
+	reason dropReason
+	points int
+}
+
+// family is the Prometheus metric family translated from one OTLP metric.
+type family struct {
+	name   string
+	help   string
+	typ    dto.MetricType
+	points []point
+}
+
+// point is one translated data point: a Prometheus metric with sorted labels
+// and no timestamp (the gateway refuses timestamps), and the OTLP time that
+// orders it against other points of the same series.
+type point struct {
+	time   pcommon.Timestamp
+	metric *dto.Metric
+}
+
+// translator turns OTLP metrics into Prometheus families. It is pure: no
+// clock, no I/O, no logging.
+type translator struct {
+	metricNamer otlptranslator.MetricNamer
+	labelNamer  otlptranslator.LabelNamer
+	// reserved holds the grouping label names. A metric label of the same
+	// name would make the gateway refuse the push, so it is renamed
+	// exported_<name>, as Prometheus does for clashing target labels.
+	reserved map[string]bool
+}
+
+func newTranslator(grouping GroupingConfig) *translator {
+	strategy := otlptranslator.UnderscoreEscapingWithSuffixes
+	reserved := map[string]bool{jobLabel: true}
+	if grouping.InstanceAttribute != "" {
+		reserved[instanceLabel] = true
+	}
+	for _, l := range grouping.Labels {
+		reserved[l.Name] = true
+	}
+	return &translator{
+		metricNamer: otlptranslator.NewMetricNamer("", strategy),
+		labelNamer:  otlptranslator.LabelNamer{UTF8Allowed: !strategy.ShouldEscape()},
+		reserved:    reserved,
+	}
+}
+
+// translateResource translates every metric of one resource. Resource
+// attributes are not copied onto the series: the ones that matter are in
+// the grouping key.
+func (t *translator) translateResource(rm pmetric.ResourceMetrics) (fams []family, drops []drop) {
+	sms := rm.ScopeMetrics()
+	for i := 0; i < sms.Len(); i++ {
+		ms := sms.At(i).Metrics()
+		for j := 0; j < ms.Len(); j++ {
+			fam, metricDrops := t.translateMetric(ms.At(j))
+			if len(fam.points) > 0 {
+				fams = append(fams, fam)
+			}
+			drops = append(drops, metricDrops...)
+		}
+	}
+	return fams, drops
+}
+
+func (t *translator) translateMetric(m pmetric.Metric) (family, []drop) {
+	var (
+		fam      family
+		nameType otlptranslator.MetricType
+		drops    dropCounter
+	)
+	switch m.Type() {
+	case pmetric.MetricTypeGauge:
+		fam.typ, nameType = dto.MetricType_GAUGE, otlptranslator.MetricTypeGauge
+	case pmetric.MetricTypeSum:
+		sum := m.Sum()
+		if reason, ok := unsupportedTemporality(sum.AggregationTemporality()); ok {
+			return fam, drops.all(m, reason)
+		}
+		fam.typ, nameType = dto.MetricType_GAUGE, otlptranslator.MetricTypeNonMonotonicCounter
+		if sum.IsMonotonic() {
+			fam.typ, nameType = dto.MetricType_COUNTER, otlptranslator.MetricTypeMonotonicCounter
+		}
+	case pmetric.MetricTypeHistogram:
+		if reason, ok := unsupportedTemporality(m.Histogram().AggregationTemporality()); ok {
+			return fam, drops.all(m, reason)
+		}
+		fam.typ, nameType = dto.MetricType_HISTOGRAM, otlptranslator.MetricTypeHistogram
+	case pmetric.MetricTypeSummary:
+		fam.typ, nameType = dto.MetricType_SUMMARY, otlptranslator.MetricTypeSummary
+	case pmetric.MetricTypeExponentialHistogram:
+		return fam, drops.all(m, dropExponentialHistogram)
+	default:
+		return fam, drops.all(m, dropUnknownType)
+	}
+
+	name, err := t.metricNamer.Build(otlptranslator.Metric{Name: m.Name(), Unit: m.Unit(), Type: nameType})
+	if err != nil || name == "" {
+		return fam, drops.all(m, dropInvalidName)
+	}
+	fam.name, fam.help = name, m.Description()
+
+	switch m.Type() {
+	case pmetric.MetricTypeGauge:
+		fam.points = t.numberPoints(m, m.Gauge().DataPoints(), fam.typ, &drops)
+	case pmetric.MetricTypeSum:
+		fam.points = t.numberPoints(m, m.Sum().DataPoints(), fam.typ, &drops)
+	case pmetric.MetricTypeHistogram:
+		fam.points = t.histogramPoints(m, &drops)
+	case pmetric.MetricTypeSummary:
+		fam.points = t.summaryPoints(m, &drops)
+	}
+	return fam, drops.list
+}
+
+func unsupportedTemporality(temp pmetric.AggregationTemporality) (dropReason, bool) {
+	switch temp {
+	case pmetric.AggregationTemporalityCumulative:
+		return "", false
+	case pmetric.AggregationTemporalityDelta:
+		return dropDeltaTemporality, true
+	default:
+		return dropUnspecifiedTemporality, true
+	}
+}
+
+func (t *translator) numberPoints(m pmetric.Metric, dps pmetric.NumberDataPointSlice, typ dto.MetricType, drops *dropCounter) []point {
+	points := make([]point, 0, dps.Len())
+	for i := 0; i < dps.Len(); i++ {
+		dp := dps.At(i)
+		if dp.Flags().NoRecordedValue() {
+			drops.add(m, dropNoRecordedValue)
+			continue
+		}
+		var v float64
+		switch dp.ValueType() {
+		case pmetric.NumberDataPointValueTypeInt:
+			v = float64(dp.IntValue())
+		case pmetric.NumberDataPointValueTypeDouble:
+			v = dp.DoubleValue()
+		default:
+			drops.add(m, dropNoValue)
+			continue
+		}
+		pm := &dto.Metric{Label: t.labels(dp.Attributes(), "")}
+		if typ == dto.MetricType_COUNTER {
+			pm.Counter = &dto.Counter{Value: proto.Float64(v)}
+		} else {
+			pm.Gauge = &dto.Gauge{Value: proto.Float64(v)}
+		}
+		points = append(points, point{time: dp.Timestamp(), metric: pm})
+	}
+	return points
+}
+
+func (t *translator) histogramPoints(m pmetric.Metric, drops *dropCounter) []point {
+	dps := m.Histogram().DataPoints()
+	points := make([]point, 0, dps.Len())
+	for i := 0; i < dps.Len(); i++ {
+		dp := dps.At(i)
+		if dp.Flags().NoRecordedValue() {
+			drops.add(m, dropNoRecordedValue)
+			continue
+		}
+		bounds, counts := dp.ExplicitBounds(), dp.BucketCounts()
+		// OTLP allows a histogram without buckets (count and sum only);
+		// otherwise there is one more count than bounds, the last for +Inf.
+		if counts.Len() != 0 && counts.Len() != bounds.Len()+1 {
+			drops.add(m, dropInvalidHistogram)
+			continue
+		}
+		h := &dto.Histogram{SampleCount: proto.Uint64(dp.Count()), SampleSum: proto.Float64(dp.Sum())}
+		var cumulative uint64
+		for b := 0; b < bounds.Len() && b < counts.Len(); b++ {
+			cumulative += counts.At(b)
+			h.Bucket = append(h.Bucket, &dto.Bucket{
+				UpperBound:      proto.Float64(bounds.At(b)),
+				CumulativeCount: proto.Uint64(cumulative),
+			})
+		}
+		// Written out, not left implicit: the gateway stores a text push's
+		// +Inf bucket but not a protobuf push's, and both formats must
+		// store the same.
+		h.Bucket = append(h.Bucket, &dto.Bucket{UpperBound: proto.Float64(math.Inf(1)), CumulativeCount: proto.Uint64(dp.Count())})
+		pm := &dto.Metric{Label: t.labels(dp.Attributes(), "le"), Histogram: h}
+		points = append(points, point{time: dp.Timestamp(), metric: pm})
+	}
+	return points
+}
+
+func (t *translator) summaryPoints(m pmetric.Metric, drops *dropCounter) []point {
+	dps := m.Summary().DataPoints()
+	points := make([]point, 0, dps.Len())
+	for i := 0; i < dps.Len(); i++ {
+		dp := dps.At(i)
+		if dp.Flags().NoRecordedValue() {
+			drops.add(m, dropNoRecordedValue)
+			continue
+		}
+		s := &dto.Summary{SampleCount: proto.Uint64(dp.Count()), SampleSum: proto.Float64(dp.Sum())}
+		qs := dp.QuantileValues()
+		for q := 0; q < qs.Len(); q++ {
+			s.Quantile = append(s.Quantile, &dto.Quantile{
+				Quantile: proto.Float64(qs.At(q).Quantile()),
+				Value:    proto.Float64(qs.At(q).Value()),
+			})
+		}
+		pm := &dto.Metric{Label: t.labels(dp.Attributes(), "quantile"), Summary: s}
+		points = append(points, point{time: dp.Timestamp(), metric: pm})
+	}
+	return points
+}
+
+// labels translates point attributes into sorted Prometheus labels. Names
+// are sanitised; a name that would clash with a grouping label or with the
+// type's own label (le, quantile) is prefixed exported_; attributes that
+// end up with the same name are merged, their values joined with ";" in the
+// order of the original keys; empty values are dropped, as an empty label
+// is no label in Prometheus.
+func (t *translator) labels(attrs pcommon.Map, typeLabel string) []*dto.LabelPair {
+	if attrs.Len() == 0 {
+		return nil
+	}
+	type attrLabel struct{ name, key, value string }
+	all := make([]attrLabel, 0, attrs.Len())
+	for k, v := range attrs.All() {
+		value := toLabelValue(v.AsString())
+		if value == "" {
+			continue
+		}
+		name, err := t.labelNamer.Build(k)
+		if err != nil {
+			continue
+		}
+		for t.reserved[name] || name == typeLabel {
+			name = "exported_" + name
+		}
+		all = append(all, attrLabel{name: name, key: k, value: value})
+	}
+	slices.SortFunc(all, func(a, b attrLabel) int {
+		return cmp.Or(strings.Compare(a.name, b.name), strings.Compare(a.key, b.key))
+	})
+	pairs := make([]*dto.LabelPair, 0, len(all))
+	for i := 0; i < len(all); {
+		j := i + 1
+		value := all[i].value
+		for ; j < len(all) && all[j].name == all[i].name; j++ {
+			value += ";" + all[j].value
+		}
+		pairs = append(pairs, &dto.LabelPair{Name: proto.String(all[i].name), Value: proto.String(value)})
+		i = j
+	}
+	return pairs
+}
+
+// dropCounter gathers the drops of one metric, one entry per reason.
+type dropCounter struct {
+	list []drop
+}
+
+func (d *dropCounter) add(m pmetric.Metric, reason dropReason) {
+	d.addN(m, reason, 1)
+}
+
+func (d *dropCounter) addN(m pmetric.Metric, reason dropReason, n int) {
+	for i := range d.list {
+		if d.list[i].reason == reason {
+			d.list[i].points += n
+			return
+		}
+	}
+	d.list = append(d.list, drop{metric: m.Name(), reason: reason, points: n})
+}
+
+// all drops every point of a metric for one reason.
+func (d *dropCounter) all(m pmetric.Metric, reason dropReason) []drop {
+	d.addN(m, reason, max(dataPointCount(m), 1))
+	return d.list
+}
+
+func dataPointCount(m pmetric.Metric) int {
+	switch m.Type() {
+	case pmetric.MetricTypeGauge:
+		return m.Gauge().DataPoints().Len()
+	case pmetric.MetricTypeSum:
+		return m.Sum().DataPoints().Len()
+	case pmetric.MetricTypeHistogram:
+		return m.Histogram().DataPoints().Len()
+	case pmetric.MetricTypeExponentialHistogram:
+		return m.ExponentialHistogram().DataPoints().Len()
+	case pmetric.MetricTypeSummary:
+		return m.Summary().DataPoints().Len()
+	}
+	return 0
+}

@@ -1,0 +1,269 @@
+package pushgatewayexporter
+
+import (
+	"math"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+// oneMetric returns a ResourceMetrics with one empty metric to fill in.
+func oneMetric(name, unit string) (pmetric.ResourceMetrics, pmetric.Metric) {
+	rm := pmetric.NewResourceMetrics()
+	m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName(name)
+	m.SetUnit(unit)
+	return rm, m
+}
+
+func defaultTranslator() *translator {
+	return newTranslator(createDefaultConfig().(*Config).Grouping)
+}
+
+func TestTranslateNamesAndTypes(t *testing.T) {
+	tests := []struct {
+		name     string
+		otlpName string
+		unit     string
+		fill     func(m pmetric.Metric)
+		wantName string
+		wantType dto.MetricType
+	}{
+		{
+			name: "monotonic cumulative sum is a counter with _total", otlpName: "etl.rows.processed", unit: "{row}",
+			fill: func(m pmetric.Metric) {
+				s := m.SetEmptySum()
+				s.SetIsMonotonic(true)
+				s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+				s.DataPoints().AppendEmpty().SetIntValue(3)
+			},
+			wantName: "etl_rows_processed_total", wantType: dto.MetricType_COUNTER,
+		},
+		{
+			name: "non-monotonic cumulative sum is a gauge", otlpName: "queue.depth", unit: "{item}",
+			fill: func(m pmetric.Metric) {
+				s := m.SetEmptySum()
+				s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+				s.DataPoints().AppendEmpty().SetIntValue(-2)
+			},
+			wantName: "queue_depth", wantType: dto.MetricType_GAUGE,
+		},
+		{
+			name: "gauge with unit 1 gets _ratio", otlpName: "cpu.utilization", unit: "1",
+			fill:     func(m pmetric.Metric) { m.SetEmptyGauge().DataPoints().AppendEmpty().SetDoubleValue(0.5) },
+			wantName: "cpu_utilization_ratio", wantType: dto.MetricType_GAUGE,
+		},
+		{
+			name: "histogram with unit s gets _seconds", otlpName: "batch.duration", unit: "s",
+			fill: func(m pmetric.Metric) {
+				h := m.SetEmptyHistogram()
+				h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+				h.DataPoints().AppendEmpty().SetCount(0)
+			},
+			wantName: "batch_duration_seconds", wantType: dto.MetricType_HISTOGRAM,
+		},
+		{
+			name: "summary keeps its name and unit suffix", otlpName: "rpc.latency", unit: "ms",
+			fill:     func(m pmetric.Metric) { m.SetEmptySummary().DataPoints().AppendEmpty().SetCount(1) },
+			wantName: "rpc_latency_milliseconds", wantType: dto.MetricType_SUMMARY,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rm, m := oneMetric(tt.otlpName, tt.unit)
+			tt.fill(m)
+			fams, drops := defaultTranslator().translateResource(rm)
+			assert.Empty(t, drops)
+			require.Len(t, fams, 1)
+			assert.Equal(t, tt.wantName, fams[0].name)
+			assert.Equal(t, tt.wantType, fams[0].typ)
+			require.Len(t, fams[0].points, 1)
+			assert.Nil(t, fams[0].points[0].metric.TimestampMs, "pushed samples must carry no timestamp")
+		})
+	}
+}
+
+func TestTranslateValues(t *testing.T) {
+	t.Run("counter from int and gauge from double", func(t *testing.T) {
+		rm, m := oneMetric("rows", "")
+		s := m.SetEmptySum()
+		s.SetIsMonotonic(true)
+		s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		s.DataPoints().AppendEmpty().SetIntValue(42)
+		g := rm.ScopeMetrics().At(0).Metrics().AppendEmpty()
+		g.SetName("temp")
+		g.SetEmptyGauge().DataPoints().AppendEmpty().SetDoubleValue(-1.5)
+
+		fams, _ := defaultTranslator().translateResource(rm)
+		require.Len(t, fams, 2)
+		assert.Equal(t, 42.0, fams[0].points[0].metric.GetCounter().GetValue())
+		assert.Equal(t, -1.5, fams[1].points[0].metric.GetGauge().GetValue())
+	})
+
+	t.Run("histogram buckets are cumulative", func(t *testing.T) {
+		rm, m := oneMetric("latency", "s")
+		h := m.SetEmptyHistogram()
+		h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		dp := h.DataPoints().AppendEmpty()
+		dp.ExplicitBounds().FromRaw([]float64{0.1, 1, 10})
+		dp.BucketCounts().FromRaw([]uint64{2, 3, 4, 1})
+		dp.SetCount(10)
+		dp.SetSum(31.5)
+
+		fams, drops := defaultTranslator().translateResource(rm)
+		require.Empty(t, drops)
+		hist := fams[0].points[0].metric.GetHistogram()
+		assert.Equal(t, uint64(10), hist.GetSampleCount())
+		assert.Equal(t, 31.5, hist.GetSampleSum())
+		var got [][2]float64
+		for _, b := range hist.GetBucket() {
+			got = append(got, [2]float64{b.GetUpperBound(), float64(b.GetCumulativeCount())})
+		}
+		assert.Equal(t, [][2]float64{{0.1, 2}, {1, 5}, {10, 9}, {math.Inf(1), 10}}, got)
+	})
+
+	t.Run("summary quantiles, sum and count", func(t *testing.T) {
+		rm, m := oneMetric("rpc", "")
+		dp := m.SetEmptySummary().DataPoints().AppendEmpty()
+		dp.SetCount(7)
+		dp.SetSum(12)
+		q := dp.QuantileValues().AppendEmpty()
+		q.SetQuantile(0.99)
+		q.SetValue(4)
+
+		fams, _ := defaultTranslator().translateResource(rm)
+		s := fams[0].points[0].metric.GetSummary()
+		assert.Equal(t, uint64(7), s.GetSampleCount())
+		assert.Equal(t, 12.0, s.GetSampleSum())
+		require.Len(t, s.GetQuantile(), 1)
+		assert.Equal(t, 0.99, s.GetQuantile()[0].GetQuantile())
+		assert.Equal(t, 4.0, s.GetQuantile()[0].GetValue())
+	})
+}
+
+func TestTranslateLabels(t *testing.T) {
+	cfg := createDefaultConfig().(*Config).Grouping
+	cfg.Labels = []GroupingLabel{{Name: "env", Attribute: "deployment.environment"}}
+	tr := newTranslator(cfg)
+
+	attrs := pcommon.NewMap()
+	attrs.PutStr("http.method", "GET")
+	attrs.PutStr("a.b", "dot")
+	attrs.PutStr("a_b", "underscore")
+	attrs.PutStr("empty", "")
+	attrs.PutInt("shard", 7)
+	attrs.PutBool("ok", true)
+	attrs.PutStr("job", "from-metric")
+	attrs.PutStr("instance", "from-metric-too")
+	attrs.PutStr("env", "also-clashes")
+	attrs.PutStr("le", "not-a-bucket")
+	attrs.PutStr("bad", "\xff\xfeutf8")
+
+	got := map[string]string{}
+	var names []string
+	for _, l := range tr.labels(attrs, "le") {
+		got[l.GetName()] = l.GetValue()
+		names = append(names, l.GetName())
+	}
+	assert.Equal(t, map[string]string{
+		"http_method":       "GET",
+		"a_b":               "dot;underscore", // merged in the order of the original keys
+		"shard":             "7",
+		"ok":                "true",
+		"exported_job":      "from-metric",
+		"exported_instance": "from-metric-too",
+		"exported_env":      "also-clashes",
+		"exported_le":       "not-a-bucket",
+		"bad":               "\uFFFDutf8", // a run of invalid bytes becomes one U+FFFD
+	}, got)
+	assert.IsIncreasing(t, names, "labels must be sorted")
+}
+
+func TestTranslateDrops(t *testing.T) {
+	tests := []struct {
+		name   string
+		fill   func(m pmetric.Metric)
+		reason dropReason
+		points int
+	}{
+		{
+			name: "delta sum", reason: dropDeltaTemporality, points: 2,
+			fill: func(m pmetric.Metric) {
+				s := m.SetEmptySum()
+				s.SetIsMonotonic(true)
+				s.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+				s.DataPoints().AppendEmpty().SetIntValue(1)
+				s.DataPoints().AppendEmpty().SetIntValue(2)
+			},
+		},
+		{
+			name: "delta histogram", reason: dropDeltaTemporality, points: 1,
+			fill: func(m pmetric.Metric) {
+				h := m.SetEmptyHistogram()
+				h.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+				h.DataPoints().AppendEmpty()
+			},
+		},
+		{
+			name: "sum without temporality", reason: dropUnspecifiedTemporality, points: 1,
+			fill: func(m pmetric.Metric) { m.SetEmptySum().DataPoints().AppendEmpty().SetIntValue(1) },
+		},
+		{
+			name: "exponential histogram", reason: dropExponentialHistogram, points: 1,
+			fill: func(m pmetric.Metric) { m.SetEmptyExponentialHistogram().DataPoints().AppendEmpty() },
+		},
+		{
+			name: "metric without data", reason: dropUnknownType, points: 1,
+			fill: func(pmetric.Metric) {},
+		},
+		{
+			name: "gauge point without value", reason: dropNoValue, points: 1,
+			fill: func(m pmetric.Metric) { m.SetEmptyGauge().DataPoints().AppendEmpty() },
+		},
+		{
+			name: "no recorded value", reason: dropNoRecordedValue, points: 1,
+			fill: func(m pmetric.Metric) {
+				dp := m.SetEmptyGauge().DataPoints().AppendEmpty()
+				dp.SetDoubleValue(1)
+				dp.SetFlags(pmetric.DefaultDataPointFlags.WithNoRecordedValue(true))
+			},
+		},
+		{
+			name: "bucket counts that do not match the bounds", reason: dropInvalidHistogram, points: 1,
+			fill: func(m pmetric.Metric) {
+				h := m.SetEmptyHistogram()
+				h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+				dp := h.DataPoints().AppendEmpty()
+				dp.ExplicitBounds().FromRaw([]float64{1, 2})
+				dp.BucketCounts().FromRaw([]uint64{1, 2})
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rm, m := oneMetric("some.metric", "")
+			tt.fill(m)
+			// A healthy metric beside the bad one must survive.
+			ok := rm.ScopeMetrics().At(0).Metrics().AppendEmpty()
+			ok.SetName("healthy")
+			ok.SetEmptyGauge().DataPoints().AppendEmpty().SetIntValue(1)
+
+			fams, drops := defaultTranslator().translateResource(rm)
+			assert.Equal(t, []drop{{metric: "some.metric", reason: tt.reason, points: tt.points}}, drops)
+			require.Len(t, fams, 1)
+			assert.Equal(t, "healthy", fams[0].name)
+		})
+	}
+
+	t.Run("invalid name", func(t *testing.T) {
+		rm, m := oneMetric("", "")
+		m.SetEmptyGauge().DataPoints().AppendEmpty().SetIntValue(1)
+		fams, drops := defaultTranslator().translateResource(rm)
+		assert.Empty(t, fams)
+		assert.Equal(t, []drop{{metric: "", reason: dropInvalidName, points: 1}}, drops)
+	})
+}
