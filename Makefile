@@ -1,0 +1,59 @@
+# make run   install what is missing, build the collector, start a Pushgateway and the collector
+# make demo  run the example batch job and show what the Pushgateway stored
+# make test  vet, unit, integration (real Pushgateway) and end-to-end (built collector) tests
+
+GO          ?= go
+BUILD_DIR   := _build
+BIN_DIR     := $(BUILD_DIR)/bin
+OCB_VERSION := v0.165.0
+OCB         := $(BIN_DIR)/builder
+COLLECTOR   := $(BUILD_DIR)/otelcol-pushgateway
+SOURCES     := $(wildcard *.go internal/*/*.go) go.mod go.sum builder-config.yaml
+
+.PHONY: all tools pushgateway build run demo test vet unit e2e generate clean
+
+all: build
+
+tools: $(OCB) pushgateway
+
+$(OCB):
+	GOBIN=$(abspath $(BIN_DIR)) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
+
+pushgateway:
+	@scripts/install-pushgateway.sh
+
+build: $(COLLECTOR)
+
+$(COLLECTOR): $(OCB) $(SOURCES)
+	$(OCB) --config builder-config.yaml
+	@touch $@
+
+run: tools build
+	@scripts/run.sh
+
+demo: tools build
+	@scripts/demo.sh
+
+test: tools build vet unit e2e
+
+vet:
+	$(GO) vet ./...
+	cd e2e && $(GO) vet ./...
+	cd examples/batchjob && $(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+e2e: build
+	cd e2e && COLLECTOR_BIN=$(abspath $(COLLECTOR)) $(GO) test -count=1 ./...
+
+# Regenerates internal/metadata and the generated tests from metadata.yaml.
+# mdatagen names the package after the folder, hence the link.
+generate:
+	cd tools/mdatagen && $(GO) build -o $(abspath $(BIN_DIR))/mdatagen go.opentelemetry.io/collector/cmd/mdatagen
+	ln -sfn $(CURDIR) $(BUILD_DIR)/pushgatewayexporter
+	cd $(BUILD_DIR)/pushgatewayexporter && $(abspath $(BIN_DIR))/mdatagen metadata.yaml
+	rm -f $(BUILD_DIR)/pushgatewayexporter
+
+clean:
+	rm -rf $(BUILD_DIR)
