@@ -89,6 +89,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"missing_endpoint", []string{"endpoint: required: the Pushgateway's base URL, e.g. http://127.0.0.1:9091"}},
 		{"bad_scheme", []string{`endpoint: scheme must be http or https, got "ftp"`}},
 		{"endpoint_with_query", []string{"endpoint: must not have a query or fragment: the exporter appends /metrics/job/... to it"}},
+		{"unparsable_endpoint_with_password", []string{`endpoint: not a URL: invalid port ":port" after host`}},
 		{"negative_limits", []string{
 			"timeout: must not be negative",
 			"max_series: must not be negative, got -1 (0 means no limit)",
@@ -112,6 +113,7 @@ func TestInvalidConfigs(t *testing.T) {
 				assert.ErrorContains(t, err, want)
 			}
 			assert.Len(t, unwrapJoined(cfg.Validate()), len(tt.errs), "one error per problem: %v", err)
+			assert.NotContains(t, err.Error(), "s3cret", "errors never show a password")
 		})
 	}
 

@@ -58,10 +58,10 @@ func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, erro
 func (e *pushgatewayExporter) start(ctx context.Context, host component.Host) error {
 	client, err := e.cfg.ToClient(ctx, host.GetExtensions(), e.settings)
 	if err != nil {
-		return fmt.Errorf("building the HTTP client for %s: %w", e.cfg.Endpoint, err)
+		return fmt.Errorf("building the HTTP client for %s: %w", redactEndpoint(e.cfg.Endpoint), err)
 	}
-	e.gateway, err = newGatewayClient(client, e.cfg.Endpoint, e.cfg.Method, e.cfg.Format)
-	return err
+	e.gateway = newGatewayClient(client, e.cfg.Endpoint, e.cfg.Method, e.cfg.Format)
+	return nil
 }
 
 func (e *pushgatewayExporter) shutdown(context.Context) error {

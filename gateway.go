@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
@@ -30,19 +29,24 @@ type gatewayClient struct {
 	contentType string
 }
 
-func newGatewayClient(client *http.Client, endpoint string, method PushMethod, format PushFormat) (*gatewayClient, error) {
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		return nil, fmt.Errorf("parsing endpoint: %w", err)
-	}
-	base := strings.TrimSuffix(endpoint, "/")
+func newGatewayClient(client *http.Client, endpoint string, method PushMethod, format PushFormat) *gatewayClient {
 	return &gatewayClient{
 		client:      client,
-		base:        base,
-		display:     strings.TrimSuffix(u.Redacted(), "/"),
+		base:        strings.TrimSuffix(endpoint, "/"),
+		display:     redactEndpoint(endpoint),
 		method:      method.httpMethod(),
 		contentType: format.contentType(),
-	}, nil
+	}
+}
+
+// redactEndpoint is the endpoint as errors and logs may show it: any
+// password replaced by xxxxx, no trailing slash.
+func redactEndpoint(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return "the configured endpoint"
+	}
+	return strings.TrimSuffix(u.Redacted(), "/")
 }
 
 // push sends body as the group's content. Its error is permanent when a
@@ -100,14 +104,12 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 }
 
 func formatReason(body []byte) string {
+	// A character cut at the limit becomes U+FFFD, like any invalid byte.
 	reason := strings.TrimSpace(strings.ToValidUTF8(string(body), "\uFFFD"))
 	if reason == "" {
 		return ""
 	}
 	if len(body) == maxReasonBytes {
-		for len(reason) > 0 && !utf8.ValidString(reason) {
-			reason = reason[:len(reason)-1]
-		}
 		reason += "…"
 	}
 	return ": " + reason

@@ -2,6 +2,7 @@ package pushgatewayexporter // import "github.com/pushgatewayexporter/pushgatewa
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -164,12 +165,9 @@ func (g *groupState) snapshot() []*dto.MetricFamily {
 			help := fs.help
 			mf.Help = &help
 		}
-		for _, ss := range fs.series {
-			mf.Metric = append(mf.Metric, ss.metric)
+		for _, sig := range slices.Sorted(maps.Keys(fs.series)) {
+			mf.Metric = append(mf.Metric, fs.series[sig].metric)
 		}
-		slices.SortFunc(mf.Metric, func(a, b *dto.Metric) int {
-			return strings.Compare(labelSignature(a.GetLabel()), labelSignature(b.GetLabel()))
-		})
 		out = append(out, mf)
 	}
 	slices.SortFunc(out, func(a, b *dto.MetricFamily) int { return cmp.Compare(a.GetName(), b.GetName()) })

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,7 +43,7 @@ func collectorBinary(t *testing.T) string {
 type collector struct {
 	grpcAddr, httpAddr string
 	cmd                *exec.Cmd
-	logs               *syncBuffer
+	logs               *testgateway.LockedBuffer
 	exited             chan error
 }
 
@@ -56,7 +54,7 @@ func startCollector(t *testing.T, gatewayURL string) *collector {
 	c := &collector{
 		grpcAddr: testgateway.FreeAddr(t),
 		httpAddr: testgateway.FreeAddr(t),
-		logs:     &syncBuffer{},
+		logs:     &testgateway.LockedBuffer{},
 		exited:   make(chan error, 1),
 	}
 	config := fmt.Sprintf(`
@@ -220,21 +218,4 @@ func valuesBy(f testgateway.Family, label string) map[string]string {
 		out[m.Labels[label]] = m.Value
 	}
 	return out
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -35,7 +35,7 @@ type Gateway struct {
 
 	t      testing.TB
 	cmd    *exec.Cmd
-	output *lockedBuffer
+	output *LockedBuffer
 	done   chan struct{}
 }
 
@@ -54,8 +54,9 @@ func Binary(t testing.TB) string {
 	const msg = "no Pushgateway binary: set PUSHGATEWAY_BIN or install prometheus-pushgateway (make tools does)"
 	if os.Getenv("CI") != "" {
 		t.Fatal(msg)
+	} else {
+		t.Skip(msg)
 	}
-	t.Skip(msg)
 	return ""
 }
 
@@ -72,7 +73,7 @@ func Start(t testing.TB, extraArgs ...string) *Gateway {
 			URL:             "http://" + FreeAddr(t),
 			PersistenceFile: persistence,
 			t:               t,
-			output:          &lockedBuffer{},
+			output:          &LockedBuffer{},
 			done:            make(chan struct{}),
 		}
 		if lastErr = g.start(bin, extraArgs); lastErr == nil {
@@ -291,18 +292,19 @@ func FreeAddr(t testing.TB) string {
 	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
-type lockedBuffer struct {
+// LockedBuffer collects a child process's output safely across goroutines.
+type LockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
