@@ -3,9 +3,12 @@ package pushgatewayexporter // import "github.com/pushgatewayexporter/pushgatewa
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -61,7 +64,11 @@ func (c *gatewayClient) push(ctx context.Context, key groupKey, body []byte) err
 	req.Header.Set("Content-Type", c.contentType)
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("pushing group %s to %s: %w", key, c.display, redactURLError(err))
+		err = fmt.Errorf("pushing group %s to %s: %w", key, c.display, redactURLError(err))
+		if isTLSRefusal(err) {
+			return consumererror.NewPermanent(err)
+		}
+		return err
 	}
 	defer resp.Body.Close()
 	reason, _ := io.ReadAll(io.LimitReader(resp.Body, maxReasonBytes))
@@ -113,6 +120,31 @@ func formatReason(body []byte) string {
 		reason += "…"
 	}
 	return ": " + reason
+}
+
+// isTLSRefusal reports a TLS handshake that failed on certificates or
+// protocol: our verification of the gateway's certificate, or an alert from
+// the gateway (no, expired or unknown client certificate, no common TLS
+// version). Configuration, not the network, must change for a retry to
+// succeed.
+func isTLSRefusal(err error) bool {
+	var (
+		verifyErr    *tls.CertificateVerificationError
+		unknownAuth  x509.UnknownAuthorityError
+		invalidCert  x509.CertificateInvalidError
+		hostnameErr  x509.HostnameError
+		recordHdrErr tls.RecordHeaderError
+		opErr        *net.OpError
+	)
+	switch {
+	case errors.As(err, &verifyErr), errors.As(err, &unknownAuth), errors.As(err, &invalidCert),
+		errors.As(err, &hostnameErr), errors.As(err, &recordHdrErr):
+		return true
+	case errors.As(err, &opErr):
+		// crypto/tls reports an alert received from the peer this way.
+		return opErr.Op == "remote error"
+	}
+	return false
 }
 
 // redactURLError drops the request URL from a transport error: the error

@@ -34,6 +34,7 @@ type Gateway struct {
 	PersistenceFile string
 
 	t      testing.TB
+	opts   Options
 	cmd    *exec.Cmd
 	output *LockedBuffer
 	done   chan struct{}
@@ -60,23 +61,63 @@ func Binary(t testing.TB) string {
 	return ""
 }
 
+// Options change how StartWith runs the gateway.
+type Options struct {
+	// WebConfig, when set, is the content of the gateway's
+	// --web.config.file (TLS, client certificates, basic auth users).
+	WebConfig string
+	// TLS makes the URL https; Client must then trust the gateway.
+	TLS bool
+	// Client reads from the gateway (readiness, Groups, Scrape, Push).
+	// Default: http.DefaultClient.
+	Client *http.Client
+	// Username and Password, when set, go with every read as basic auth.
+	Username, Password string
+	// Args go to the gateway's command line.
+	Args []string
+}
+
 // Start runs a Pushgateway on a free 127.0.0.1 port with a persistence file
 // in the test's temp dir, waits until it is ready and stops it when the
 // test ends. extraArgs go to the gateway's command line.
 func Start(t testing.TB, extraArgs ...string) *Gateway {
 	t.Helper()
+	return StartWith(t, Options{Args: extraArgs})
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, opts Options) *Gateway {
+	t.Helper()
 	bin := Binary(t)
-	persistence := filepath.Join(t.TempDir(), "pushgateway.data")
+	dir := t.TempDir()
+	persistence := filepath.Join(dir, "pushgateway.data")
+	args := append([]string(nil), opts.Args...)
+	if opts.WebConfig != "" {
+		webConfig := filepath.Join(dir, "web-config.yml")
+		if err := os.WriteFile(webConfig, []byte(opts.WebConfig), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--web.config.file="+webConfig)
+	}
+	if opts.Client == nil {
+		opts.Client = http.DefaultClient
+	}
+	scheme := "http://"
+	if opts.TLS {
+		scheme = "https://"
+	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
+		addr := FreeAddr(t)
 		g := &Gateway{
-			URL:             "http://" + FreeAddr(t),
+			URL:             scheme + addr,
 			PersistenceFile: persistence,
 			t:               t,
+			opts:            opts,
 			output:          &LockedBuffer{},
 			done:            make(chan struct{}),
 		}
-		if lastErr = g.start(bin, extraArgs); lastErr == nil {
+		if lastErr = g.start(bin, addr, args); lastErr == nil {
 			t.Cleanup(g.Stop)
 			return g
 		}
@@ -85,9 +126,9 @@ func Start(t testing.TB, extraArgs ...string) *Gateway {
 	return nil
 }
 
-func (g *Gateway) start(bin string, extraArgs []string) error {
+func (g *Gateway) start(bin, addr string, extraArgs []string) error {
 	args := append([]string{
-		"--web.listen-address=" + g.URL[len("http://"):],
+		"--web.listen-address=" + addr,
 		"--persistence.file=" + g.PersistenceFile,
 		"--persistence.interval=100ms",
 	}, extraArgs...)
@@ -107,7 +148,7 @@ func (g *Gateway) start(bin string, extraArgs []string) error {
 			return fmt.Errorf("exited before it was ready:\n%s", g.output.String())
 		default:
 		}
-		resp, err := http.Get(g.URL + "/-/ready")
+		resp, err := g.do(http.MethodGet, "/-/ready", "", nil)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -118,6 +159,21 @@ func (g *Gateway) start(bin string, extraArgs []string) error {
 	}
 	g.Stop()
 	return fmt.Errorf("not ready after 10s:\n%s", g.output.String())
+}
+
+// do sends a request with the options' client and credentials.
+func (g *Gateway) do(method, path, contentType string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequest(method, g.URL+path, body)
+	if err != nil {
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if g.opts.Username != "" || g.opts.Password != "" {
+		req.SetBasicAuth(g.opts.Username, g.opts.Password)
+	}
+	return g.opts.Client.Do(req)
 }
 
 // Stop ends the gateway (SIGTERM, then SIGKILL after 5s) and logs its
@@ -239,12 +295,7 @@ func (g *Gateway) Scrape(t testing.TB) map[string]*dto.MetricFamily {
 // Push sends a raw body to the gateway, as another pusher would.
 func (g *Gateway) Push(t testing.TB, method, path, contentType, body string) {
 	t.Helper()
-	req, err := http.NewRequest(method, g.URL+path, bytes.NewBufferString(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", contentType)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := g.do(method, path, contentType, bytes.NewBufferString(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +308,7 @@ func (g *Gateway) Push(t testing.TB, method, path, contentType, body string) {
 
 func (g *Gateway) get(t testing.TB, path string) []byte {
 	t.Helper()
-	resp, err := http.Get(g.URL + path)
+	resp, err := g.do(http.MethodGet, path, "", nil)
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
