@@ -48,6 +48,24 @@ type Config struct {
 	// dropped and counted; series already held keep updating. 0 means no
 	// limit; a negative value is a validation error.
 	MaxSeries int `mapstructure:"max_series"`
+
+	// MaxSeriesPerGroup bounds the series of one group (default 10000), so
+	// one sender cannot take the whole of max_series. Beyond it, points of
+	// new series in that group are dropped and counted. 0 means no limit; a
+	// negative value is a validation error.
+	MaxSeriesPerGroup int `mapstructure:"max_series_per_group"`
+
+	// MaxLabelValueLength bounds, in bytes, every label value and label name
+	// (default 4096). A data point with a longer label is dropped and
+	// counted; a resource whose grouping label would be longer is refused
+	// whole, as cutting it could address another group. 0 means no limit;
+	// a negative value is a validation error.
+	MaxLabelValueLength int `mapstructure:"max_label_value_length"`
+
+	// MaxLabelsPerSeries bounds the labels of one series (default 128). A
+	// data point with more attributes is dropped and counted. 0 means no
+	// limit; a negative value is a validation error.
+	MaxLabelsPerSeries int `mapstructure:"max_labels_per_series"`
 }
 
 // GroupingConfig maps resource attributes to the Pushgateway grouping key.
@@ -158,8 +176,18 @@ func (cfg *Config) Validate() error {
 	if err := cfg.Format.validate(); err != nil {
 		fieldErr("format", err)
 	}
-	if cfg.MaxSeries < 0 {
-		fieldErr("max_series", fmt.Errorf("must not be negative, got %d (0 means no limit)", cfg.MaxSeries))
+	for _, limit := range []struct {
+		key   string
+		value int
+	}{
+		{"max_series", cfg.MaxSeries},
+		{"max_series_per_group", cfg.MaxSeriesPerGroup},
+		{"max_label_value_length", cfg.MaxLabelValueLength},
+		{"max_labels_per_series", cfg.MaxLabelsPerSeries},
+	} {
+		if limit.value < 0 {
+			fieldErr(limit.key, fmt.Errorf("must not be negative, got %d (0 means no limit)", limit.value))
+		}
 	}
 	errs = append(errs, cfg.Grouping.validate()...)
 	return errors.Join(errs...)

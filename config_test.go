@@ -40,6 +40,9 @@ func TestLoadValidConfigs(t *testing.T) {
 		assert.Equal(t, FormatProtobuf, cfg.Format)
 		assert.Equal(t, attrServiceInstance, cfg.Grouping.InstanceAttribute)
 		assert.Equal(t, 100_000, cfg.MaxSeries)
+		assert.Equal(t, 10_000, cfg.MaxSeriesPerGroup)
+		assert.Equal(t, 4096, cfg.MaxLabelValueLength)
+		assert.Equal(t, 128, cfg.MaxLabelsPerSeries)
 		assert.True(t, cfg.QueueConfig.HasValue())
 		assert.True(t, cfg.RetryConfig.Enabled)
 	})
@@ -57,6 +60,9 @@ func TestLoadValidConfigs(t *testing.T) {
 		assert.Equal(t, MethodPost, cfg.Method, "method is case-insensitive")
 		assert.Equal(t, FormatText, cfg.Format)
 		assert.Equal(t, 500, cfg.MaxSeries)
+		assert.Equal(t, 50, cfg.MaxSeriesPerGroup)
+		assert.Equal(t, 256, cfg.MaxLabelValueLength)
+		assert.Equal(t, 16, cfg.MaxLabelsPerSeries)
 		assert.Equal(t, GroupingConfig{
 			Job:               "nightly",
 			InstanceAttribute: "host.name",
@@ -93,6 +99,9 @@ func TestInvalidConfigs(t *testing.T) {
 		{"negative_limits", []string{
 			"timeout: must not be negative",
 			"max_series: must not be negative, got -1 (0 means no limit)",
+			"max_series_per_group: must not be negative, got -2 (0 means no limit)",
+			"max_label_value_length: must not be negative, got -3 (0 means no limit)",
+			"max_labels_per_series: must not be negative, got -4 (0 means no limit)",
 		}},
 		{"bad_labels", []string{
 			`grouping.labels[0].name: "job" is already a grouping label (the job label)`,

@@ -48,8 +48,8 @@ func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, erro
 		settings:   set.TelemetrySettings,
 		logger:     set.Logger,
 		telemetry:  tb,
-		translator: newTranslator(cfg.Grouping),
-		states:     newGroupStates(cfg.MaxSeries),
+		translator: newTranslator(cfg.Grouping).withLabelLimits(cfg.MaxLabelValueLength, cfg.MaxLabelsPerSeries),
+		states:     newGroupStates(cfg.MaxSeries, cfg.MaxSeriesPerGroup),
 		bufPool:    sync.Pool{New: func() any { return new(bytes.Buffer) }},
 		warned:     map[string]bool{},
 	}, nil
@@ -82,37 +82,10 @@ type touchedGroup struct {
 // retried, only their part of the batch is returned for retry; refusals that
 // cannot succeed are logged, counted and dropped.
 func (e *pushgatewayExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
-	var (
-		touched []*touchedGroup
-		byID    = map[*groupState]*touchedGroup{}
-		refused int
-	)
-	rms := md.ResourceMetrics()
-	for i := 0; i < rms.Len(); i++ {
-		rm := rms.At(i)
-		key := groupKeyFor(rm.Resource(), e.cfg.Grouping)
-		fams, drops := e.translator.translateResource(rm)
-		e.reportDrops(ctx, drops)
-		res := e.states.apply(key, fams)
-		if res.refused > 0 {
-			refused += res.refused
-			e.telemetry.ExporterPushgatewaySeriesLimitReached.Add(ctx, int64(res.refused))
-		}
-		if res.group == nil {
-			continue
-		}
-		tg := byID[res.group]
-		if tg == nil {
-			tg = &touchedGroup{group: res.group}
-			byID[res.group] = tg
-			touched = append(touched, tg)
-		}
-		tg.resources = append(tg.resources, i)
-	}
+	touched, permanent := e.fold(ctx, md)
 
 	var (
 		retryable []error
-		permanent []error
 		retry     = pmetric.NewMetrics()
 	)
 	for _, tg := range touched {
@@ -125,16 +98,10 @@ func (e *pushgatewayExporter) pushMetrics(ctx context.Context, md pmetric.Metric
 		default:
 			retryable = append(retryable, err)
 			for _, i := range tg.resources {
-				rms.At(i).CopyTo(retry.ResourceMetrics().AppendEmpty())
+				md.ResourceMetrics().At(i).CopyTo(retry.ResourceMetrics().AppendEmpty())
 			}
 		}
 	}
-	if refused > 0 {
-		permanent = append(permanent, consumererror.NewPermanent(fmt.Errorf(
-			"max_series=%d reached: %d points of new series were dropped; raise max_series or reduce series cardinality",
-			e.cfg.MaxSeries, refused)))
-	}
-
 	if len(retryable) > 0 {
 		// A permanent error anywhere in the result would stop the retry
 		// of the groups that can still succeed, so those are reported here.
@@ -144,6 +111,43 @@ func (e *pushgatewayExporter) pushMetrics(ctx context.Context, md pmetric.Metric
 		return consumererror.NewMetrics(errors.Join(retryable...), retry)
 	}
 	return errors.Join(permanent...)
+}
+
+// fold translates the batch into the per-group state and returns the groups
+// it touched, in batch order, and the permanent errors of what it refused.
+func (e *pushgatewayExporter) fold(ctx context.Context, md pmetric.Metrics) ([]*touchedGroup, []error) {
+	var (
+		touched   []*touchedGroup
+		byGroup   = map[*groupState]*touchedGroup{}
+		permanent []error
+		refused   applyResult
+	)
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		rm := rms.At(i)
+		key := groupKeyFor(rm.Resource(), e.cfg.Grouping)
+		if err := validateGroupKey(rm.Resource(), e.cfg.Grouping, key, e.cfg.MaxLabelValueLength); err != nil {
+			points := e.dropResource(ctx, rm)
+			permanent = append(permanent, consumererror.NewPermanent(fmt.Errorf("refusing a resource's %d points: %w", points, err)))
+			continue
+		}
+		fams, drops := e.translator.translateResource(rm)
+		e.reportDrops(ctx, drops)
+		res := e.states.apply(key, fams)
+		refused.refused += res.refused
+		refused.refusedInGroup += res.refusedInGroup
+		if res.group == nil {
+			continue
+		}
+		tg := byGroup[res.group]
+		if tg == nil {
+			tg = &touchedGroup{group: res.group}
+			byGroup[res.group] = tg
+			touched = append(touched, tg)
+		}
+		tg.resources = append(tg.resources, i)
+	}
+	return touched, append(permanent, e.reportRefusedSeries(ctx, refused)...)
 }
 
 // pushGroup sends the group's complete state. Holding the group's push lock
@@ -171,6 +175,51 @@ func (e *pushgatewayExporter) pushGroup(ctx context.Context, g *groupState) erro
 			zap.Error(err))
 	}
 	return err
+}
+
+// dropResource counts and reports every point of a refused resource and
+// returns how many there were.
+func (e *pushgatewayExporter) dropResource(ctx context.Context, rm pmetric.ResourceMetrics) int {
+	var (
+		drops  []drop
+		points int
+	)
+	sms := rm.ScopeMetrics()
+	for i := 0; i < sms.Len(); i++ {
+		ms := sms.At(i).Metrics()
+		for j := 0; j < ms.Len(); j++ {
+			var dc dropCounter
+			d := dc.all(ms.At(j), dropInvalidGroup)
+			drops = append(drops, d...)
+			points += d[0].points
+		}
+	}
+	e.reportDrops(ctx, drops)
+	return points
+}
+
+// reportRefusedSeries counts the points the series limits refused and
+// returns one permanent error per limit that was hit.
+func (e *pushgatewayExporter) reportRefusedSeries(ctx context.Context, res applyResult) []error {
+	var errs []error
+	for _, limit := range []struct {
+		key     string
+		value   int
+		refused int
+	}{
+		{"max_series", e.cfg.MaxSeries, res.refused},
+		{"max_series_per_group", e.cfg.MaxSeriesPerGroup, res.refusedInGroup},
+	} {
+		if limit.refused == 0 {
+			continue
+		}
+		e.telemetry.ExporterPushgatewaySeriesLimitReached.Add(ctx, int64(limit.refused),
+			metric.WithAttributes(attribute.String("limit", limit.key)))
+		errs = append(errs, consumererror.NewPermanent(fmt.Errorf(
+			"%s=%d reached: %d points of new series were dropped; raise %s or reduce series cardinality",
+			limit.key, limit.value, limit.refused, limit.key)))
+	}
+	return errs
 }
 
 // reportDrops counts dropped points and warns once per metric and reason.

@@ -126,7 +126,8 @@ func TestSelfTelemetry(t *testing.T) {
 	assert.ErrorContains(t, err, "max_series=2 reached: 1 points of new series were dropped")
 
 	metadatatest.AssertEqualExporterPushgatewaySeriesLimitReached(t, tel,
-		[]metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(attribute.String("limit", "max_series"))}},
+		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 	metadatatest.AssertEqualExporterPushgatewayPointsDropped(t, tel,
 		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(attribute.String("reason", "delta_temporality"))}},
 		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())

@@ -43,6 +43,13 @@ func createDefaultConfig() component.Config {
 		// Enough for any sane Pushgateway (which holds everything in memory
 		// and serves it on every scrape); a runaway cardinality stops here.
 		MaxSeries: 100_000,
+		// One group is one job instance; ten thousand series is already far
+		// beyond what a batch job should push.
+		MaxSeriesPerGroup: 10_000,
+		// Longer labels are bugs (a payload in an attribute), and a grouping
+		// value this long would not fit in a request line anyway.
+		MaxLabelValueLength: 4096,
+		MaxLabelsPerSeries:  128,
 	}
 }
 

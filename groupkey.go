@@ -2,6 +2,7 @@ package pushgatewayexporter // import "github.com/pushgatewayexporter/pushgatewa
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -73,6 +74,30 @@ func groupKeyFor(res pcommon.Resource, cfg GroupingConfig) groupKey {
 	}
 	slices.SortFunc(key[1:], func(a, b labelPair) int { return strings.Compare(a.name, b.name) })
 	return key
+}
+
+// validateGroupKey refuses a resource whose grouping key would not be its
+// own: a value that had invalid UTF-8 (two such values could meet in one
+// group once repaired) or is longer than maxLength bytes (0: no limit).
+func validateGroupKey(res pcommon.Resource, cfg GroupingConfig, key groupKey, maxLength int) error {
+	attrs := []string{cfg.InstanceAttribute}
+	if cfg.Job == "" {
+		attrs = append(attrs, attrServiceName, attrServiceNamespace)
+	}
+	for _, l := range cfg.Labels {
+		attrs = append(attrs, l.Attribute)
+	}
+	for _, name := range attrs {
+		if v, ok := res.Attributes().Get(name); ok && name != "" && !utf8.ValidString(v.AsString()) {
+			return fmt.Errorf("resource attribute %q is not valid UTF-8", name)
+		}
+	}
+	for _, l := range key {
+		if maxLength > 0 && len(l.value) > maxLength {
+			return fmt.Errorf("grouping label %s has %d bytes, more than max_label_value_length=%d", l.name, len(l.value), maxLength)
+		}
+	}
+	return nil
 }
 
 // toLabelValue makes any string a valid Prometheus label value: invalid

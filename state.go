@@ -17,7 +17,8 @@ import (
 // makes pushes correct however the collector splits, merges or replays
 // batches.
 type groupStates struct {
-	maxSeries int64 // 0: no limit
+	maxSeries         int64 // 0: no limit
+	maxSeriesPerGroup int   // 0: no limit
 
 	mu     sync.Mutex
 	groups map[string]*groupState
@@ -25,8 +26,8 @@ type groupStates struct {
 	series atomic.Int64 // held across all groups
 }
 
-func newGroupStates(maxSeries int) *groupStates {
-	return &groupStates{maxSeries: int64(maxSeries), groups: map[string]*groupState{}}
+func newGroupStates(maxSeries, maxSeriesPerGroup int) *groupStates {
+	return &groupStates{maxSeries: int64(maxSeries), maxSeriesPerGroup: maxSeriesPerGroup, groups: map[string]*groupState{}}
 }
 
 // groupState is the state of one group.
@@ -40,6 +41,7 @@ type groupState struct {
 
 	mu       sync.Mutex
 	families map[string]*familyState
+	series   int // held in this group
 }
 
 // familyState is one metric family of a group.
@@ -62,8 +64,8 @@ type applyResult struct {
 	// could be held (so there is nothing to push).
 	group *groupState
 	// refused counts points that would have created a series beyond
-	// max_series.
-	refused int
+	// max_series; refusedInGroup those beyond max_series_per_group.
+	refused, refusedInGroup int
 }
 
 // apply stores the points of fams in the group of key. A point replaces the
@@ -89,6 +91,7 @@ func (s *groupStates) apply(key groupKey, fams []family) applyResult {
 		fs := g.families[f.name]
 		if fs != nil && fs.typ != f.typ {
 			s.series.Add(-int64(len(fs.series)))
+			g.series -= len(fs.series)
 			fs = nil
 		}
 		if fs == nil {
@@ -102,9 +105,14 @@ func (s *groupStates) apply(key groupKey, fams []family) applyResult {
 			switch {
 			case ok && p.time < held.time:
 				continue
+			case !ok && s.maxSeriesPerGroup > 0 && g.series >= s.maxSeriesPerGroup:
+				res.refusedInGroup++
+				continue
 			case !ok && !s.reserveSeries():
 				res.refused++
 				continue
+			case !ok:
+				g.series++
 			}
 			fs.series[sig] = seriesState{time: p.time, metric: p.metric}
 		}

@@ -42,7 +42,7 @@ func snapshotValues(g *groupState) map[string]float64 {
 var testKey = groupKey{{jobLabel, "etl"}}
 
 func TestStateLatestPointWins(t *testing.T) {
-	s := newGroupStates(0)
+	s := newGroupStates(0, 0)
 	res := s.apply(testKey, []family{gaugeFamily("g",
 		gaugePoint(20, 2, "a", "x"),
 		gaugePoint(10, 1, "a", "x"), // older duplicate in the same batch: ignored
@@ -59,7 +59,7 @@ func TestStateLatestPointWins(t *testing.T) {
 }
 
 func TestStateKeepsSeriesOfOtherBatches(t *testing.T) {
-	s := newGroupStates(0)
+	s := newGroupStates(0, 0)
 	s.apply(testKey, []family{gaugeFamily("a", gaugePoint(1, 1))})
 	res := s.apply(testKey, []family{gaugeFamily("b", gaugePoint(1, 2))})
 	other := s.apply(groupKey{{jobLabel, "other"}}, []family{gaugeFamily("c", gaugePoint(1, 3))})
@@ -69,7 +69,7 @@ func TestStateKeepsSeriesOfOtherBatches(t *testing.T) {
 }
 
 func TestStateTypeChangeReplacesFamily(t *testing.T) {
-	s := newGroupStates(0)
+	s := newGroupStates(0, 0)
 	s.apply(testKey, []family{gaugeFamily("m", gaugePoint(1, 1, "a", "1"), gaugePoint(1, 1, "a", "2"))})
 	counter := family{name: "m", typ: dto.MetricType_COUNTER, points: []point{{time: 2, metric: &dto.Metric{Counter: &dto.Counter{Value: proto.Float64(5)}}}}}
 	res := s.apply(testKey, []family{counter})
@@ -82,7 +82,7 @@ func TestStateTypeChangeReplacesFamily(t *testing.T) {
 }
 
 func TestStateMaxSeries(t *testing.T) {
-	s := newGroupStates(2)
+	s := newGroupStates(2, 0)
 	res := s.apply(testKey, []family{gaugeFamily("g", gaugePoint(1, 1, "a", "1"), gaugePoint(1, 1, "a", "2"), gaugePoint(1, 1, "a", "3"))})
 	assert.Equal(t, 1, res.refused)
 	assert.Equal(t, int64(2), s.series.Load())
@@ -100,7 +100,7 @@ func TestStateMaxSeries(t *testing.T) {
 }
 
 func TestStateSnapshotIsSorted(t *testing.T) {
-	s := newGroupStates(0)
+	s := newGroupStates(0, 0)
 	res := s.apply(testKey, []family{
 		gaugeFamily("zeta", gaugePoint(1, 1, "b", "2"), gaugePoint(1, 1, "b", "1"), gaugePoint(1, 1, "a", "9")),
 		gaugeFamily("alpha", gaugePoint(1, 1)),
@@ -113,4 +113,24 @@ func TestStateSnapshotIsSorted(t *testing.T) {
 		sigs = append(sigs, labelSignature(m.GetLabel()))
 	}
 	assert.Equal(t, []string{"a\xff9\xff", "b\xff1\xff", "b\xff2\xff"}, sigs)
+}
+
+func TestStateMaxSeriesPerGroup(t *testing.T) {
+	s := newGroupStates(0, 2)
+	res := s.apply(testKey, []family{gaugeFamily("g", gaugePoint(1, 1, "a", "1"), gaugePoint(1, 1, "a", "2"), gaugePoint(1, 1, "a", "3"))})
+	assert.Equal(t, 1, res.refusedInGroup)
+	assert.Zero(t, res.refused)
+
+	// Another group has its own allowance; a type change frees the old
+	// family's series.
+	other := s.apply(groupKey{{jobLabel, "other"}}, []family{gaugeFamily("g", gaugePoint(1, 1, "a", "1"), gaugePoint(1, 1, "a", "2"))})
+	assert.Zero(t, other.refusedInGroup)
+	counter := family{name: "g", typ: dto.MetricType_COUNTER, points: []point{
+		{time: 2, metric: &dto.Metric{Counter: &dto.Counter{Value: proto.Float64(1)}}},
+		{time: 2, metric: &dto.Metric{Label: []*dto.LabelPair{{Name: proto.String("b"), Value: proto.String("1")}}, Counter: &dto.Counter{Value: proto.Float64(1)}}},
+	}}
+	res = s.apply(testKey, []family{counter})
+	assert.Zero(t, res.refusedInGroup)
+	assert.Equal(t, 2, res.group.series)
+	assert.Equal(t, int64(4), s.series.Load())
 }

@@ -26,6 +26,9 @@ const (
 	dropNoValue                dropReason = "no_value"
 	dropInvalidName            dropReason = "invalid_name"
 	dropInvalidHistogram       dropReason = "invalid_histogram"
+	dropLabelTooLong           dropReason = "label_too_long"
+	dropTooManyLabels          dropReason = "too_many_labels"
+	dropInvalidGroup           dropReason = "invalid_group"
 )
 
 // drop records points of one metric that were not translated.
@@ -60,6 +63,11 @@ type translator struct {
 	// name would make the gateway refuse the push, so it is renamed
 	// exported_<name>, as Prometheus does for clashing target labels.
 	reserved map[string]bool
+	// maxLabelLength and maxLabels bound one series' labels (0: no limit);
+	// a point beyond them is dropped rather than cut, as a cut label could
+	// merge distinct series.
+	maxLabelLength int
+	maxLabels      int
 }
 
 func newTranslator(grouping GroupingConfig) *translator {
@@ -76,6 +84,12 @@ func newTranslator(grouping GroupingConfig) *translator {
 		labelNamer:  otlptranslator.LabelNamer{UTF8Allowed: !strategy.ShouldEscape()},
 		reserved:    reserved,
 	}
+}
+
+// withLabelLimits sets the bounds on one series' labels.
+func (t *translator) withLabelLimits(maxLabelLength, maxLabels int) *translator {
+	t.maxLabelLength, t.maxLabels = maxLabelLength, maxLabels
+	return t
 }
 
 // translateResource translates every metric of one resource. Resource
@@ -175,7 +189,12 @@ func (t *translator) numberPoints(m pmetric.Metric, dps pmetric.NumberDataPointS
 			drops.add(m, dropNoValue)
 			continue
 		}
-		pm := &dto.Metric{Label: t.labels(dp.Attributes(), "")}
+		labels, reason := t.labels(dp.Attributes(), "")
+		if reason != "" {
+			drops.add(m, reason)
+			continue
+		}
+		pm := &dto.Metric{Label: labels}
 		if typ == dto.MetricType_COUNTER {
 			pm.Counter = &dto.Counter{Value: proto.Float64(v)}
 		} else {
@@ -215,7 +234,12 @@ func (t *translator) histogramPoints(m pmetric.Metric, drops *dropCounter) []poi
 		// +Inf bucket but not a protobuf push's, and both formats must
 		// store the same.
 		h.Bucket = append(h.Bucket, &dto.Bucket{UpperBound: proto.Float64(math.Inf(1)), CumulativeCount: proto.Uint64(dp.Count())})
-		pm := &dto.Metric{Label: t.labels(dp.Attributes(), "le"), Histogram: h}
+		labels, reason := t.labels(dp.Attributes(), "le")
+		if reason != "" {
+			drops.add(m, reason)
+			continue
+		}
+		pm := &dto.Metric{Label: labels, Histogram: h}
 		points = append(points, point{time: dp.Timestamp(), metric: pm})
 	}
 	return points
@@ -238,7 +262,12 @@ func (t *translator) summaryPoints(m pmetric.Metric, drops *dropCounter) []point
 				Value:    proto.Float64(qs.At(q).Value()),
 			})
 		}
-		pm := &dto.Metric{Label: t.labels(dp.Attributes(), "quantile"), Summary: s}
+		labels, reason := t.labels(dp.Attributes(), "quantile")
+		if reason != "" {
+			drops.add(m, reason)
+			continue
+		}
+		pm := &dto.Metric{Label: labels, Summary: s}
 		points = append(points, point{time: dp.Timestamp(), metric: pm})
 	}
 	return points
@@ -249,10 +278,14 @@ func (t *translator) summaryPoints(m pmetric.Metric, drops *dropCounter) []point
 // type's own label (le, quantile) is prefixed exported_; attributes that
 // end up with the same name are merged, their values joined with ";" in the
 // order of the original keys; empty values are dropped, as an empty label
-// is no label in Prometheus.
-func (t *translator) labels(attrs pcommon.Map, typeLabel string) []*dto.LabelPair {
+// is no label in Prometheus. A non-empty reason says why the point cannot
+// be pushed.
+func (t *translator) labels(attrs pcommon.Map, typeLabel string) (_ []*dto.LabelPair, reason dropReason) {
 	if attrs.Len() == 0 {
-		return nil
+		return nil, ""
+	}
+	if t.maxLabels > 0 && attrs.Len() > t.maxLabels {
+		return nil, dropTooManyLabels
 	}
 	type attrLabel struct{ name, key, value string }
 	all := make([]attrLabel, 0, attrs.Len())
@@ -268,8 +301,12 @@ func (t *translator) labels(attrs pcommon.Map, typeLabel string) []*dto.LabelPai
 		for t.reserved[name] || name == typeLabel {
 			name = "exported_" + name
 		}
+		if t.maxLabelLength > 0 && len(name) > t.maxLabelLength {
+			return nil, dropLabelTooLong
+		}
 		all = append(all, attrLabel{name: name, key: k, value: value})
 	}
+
 	slices.SortFunc(all, func(a, b attrLabel) int {
 		return cmp.Or(strings.Compare(a.name, b.name), strings.Compare(a.key, b.key))
 	})
@@ -280,10 +317,13 @@ func (t *translator) labels(attrs pcommon.Map, typeLabel string) []*dto.LabelPai
 		for ; j < len(all) && all[j].name == all[i].name; j++ {
 			value += ";" + all[j].value
 		}
+		if t.maxLabelLength > 0 && len(value) > t.maxLabelLength {
+			return nil, dropLabelTooLong
+		}
 		pairs = append(pairs, &dto.LabelPair{Name: proto.String(all[i].name), Value: proto.String(value)})
 		i = j
 	}
-	return pairs
+	return pairs, ""
 }
 
 // dropCounter gathers the drops of one metric, one entry per reason.

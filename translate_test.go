@@ -165,7 +165,9 @@ func TestTranslateLabels(t *testing.T) {
 
 	got := map[string]string{}
 	var names []string
-	for _, l := range tr.labels(attrs, "le") {
+	labels, reason := tr.labels(attrs, "le")
+	require.Empty(t, reason)
+	for _, l := range labels {
 		got[l.GetName()] = l.GetValue()
 		names = append(names, l.GetName())
 	}
@@ -266,4 +268,28 @@ func TestTranslateDrops(t *testing.T) {
 		assert.Empty(t, fams)
 		assert.Equal(t, []drop{{metric: "", reason: dropInvalidName, points: 1}}, drops)
 	})
+}
+
+func TestTranslateLabelLimits(t *testing.T) {
+	tr := defaultTranslator().withLabelLimits(8, 2)
+	tests := []struct {
+		name   string
+		attrs  map[string]any
+		reason dropReason
+	}{
+		{"within limits", map[string]any{"a": "12345678", "b": "x"}, ""},
+		{"value too long", map[string]any{"a": "123456789"}, dropLabelTooLong},
+		{"name too long", map[string]any{"abcdefghi": "x"}, dropLabelTooLong},
+		{"renamed name too long", map[string]any{"instance": "x"}, dropLabelTooLong}, // exported_instance
+		{"merged value too long", map[string]any{"a.b": "1234", "a_b": "5678"}, dropLabelTooLong},
+		{"too many labels", map[string]any{"a": "1", "b": "2", "c": "3"}, dropTooManyLabels},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			attrs := pcommon.NewMap()
+			require.NoError(t, attrs.FromRaw(tt.attrs))
+			_, reason := tr.labels(attrs, "")
+			assert.Equal(t, tt.reason, reason)
+		})
+	}
 }
