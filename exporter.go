@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -43,13 +44,27 @@ func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, erro
 	if err != nil {
 		return nil, err
 	}
+	states := newGroupStates(cfg.MaxSeries, cfg.MaxSeriesPerGroup)
+	err = errors.Join(
+		tb.RegisterExporterPushgatewaySeriesCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(states.series.Load())
+			return nil
+		}),
+		tb.RegisterExporterPushgatewayGroupsCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(int64(states.groupCount()))
+			return nil
+		}),
+	)
+	if err != nil {
+		return nil, err
+	}
 	return &pushgatewayExporter{
 		cfg:        cfg,
 		settings:   set.TelemetrySettings,
 		logger:     set.Logger,
 		telemetry:  tb,
 		translator: newTranslator(cfg.Grouping).withLabelLimits(cfg.MaxLabelValueLength, cfg.MaxLabelsPerSeries),
-		states:     newGroupStates(cfg.MaxSeries, cfg.MaxSeriesPerGroup),
+		states:     states,
 		bufPool:    sync.Pool{New: func() any { return new(bytes.Buffer) }},
 		warned:     map[string]bool{},
 	}, nil
@@ -166,7 +181,8 @@ func (e *pushgatewayExporter) pushGroup(ctx context.Context, g *groupState) erro
 		return consumererror.NewPermanent(fmt.Errorf("pushing group %s: %w", g.key, err))
 	}
 	start := time.Now()
-	err := e.gateway.push(ctx, g.key, buf.Bytes())
+	status, err := e.gateway.push(ctx, g.key, buf.Bytes())
+	e.recordPush(ctx, buf.Len(), time.Since(start), status, err)
 	if e.logger.Core().Enabled(zap.DebugLevel) {
 		e.logger.Debug("Pushed group",
 			zap.Stringer("group", g.key),
@@ -175,6 +191,27 @@ func (e *pushgatewayExporter) pushGroup(ctx context.Context, g *groupState) erro
 			zap.Error(err))
 	}
 	return err
+}
+
+// recordPush counts one push by outcome and status class.
+func (e *pushgatewayExporter) recordPush(ctx context.Context, size int, took time.Duration, status int, err error) {
+	outcome := "success"
+	switch {
+	case err == nil:
+	case consumererror.IsPermanent(err):
+		outcome = "permanent"
+	default:
+		outcome = "retryable"
+	}
+	class := "none"
+	if status > 0 {
+		class = strconv.Itoa(status/100) + "xx"
+	}
+	e.telemetry.ExporterPushgatewayPushBytes.Add(ctx, int64(size))
+	e.telemetry.ExporterPushgatewayPushDuration.Record(ctx, took.Seconds(),
+		metric.WithAttributes(attribute.String("outcome", outcome)))
+	e.telemetry.ExporterPushgatewayPushes.Add(ctx, 1,
+		metric.WithAttributes(attribute.String("outcome", outcome), attribute.String("status_class", class)))
 }
 
 // dropResource counts and reports every point of a refused resource and

@@ -134,4 +134,19 @@ func TestSelfTelemetry(t *testing.T) {
 	grp := gw.Group(t, map[string]string{"job": "etl"})
 	require.NotNil(t, grp)
 	assert.Len(t, grp.Families["a"].Metrics, 2, "the series within the limit are delivered")
+
+	metadatatest.AssertEqualExporterPushgatewayPushes(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(
+			attribute.String("outcome", "success"), attribute.String("status_class", "2xx"))}},
+		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+	metadatatest.AssertEqualExporterPushgatewaySeries(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualExporterPushgatewayGroups(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
+	bytesSent, err := tel.GetMetric("otelcol_exporter_pushgateway_push_bytes")
+	require.NoError(t, err)
+	assert.Positive(t, bytesSent.Data.(metricdata.Sum[int64]).DataPoints[0].Value)
+	duration, err := tel.GetMetric("otelcol_exporter_pushgateway_push_duration")
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), duration.Data.(metricdata.Histogram[float64]).DataPoints[0].Count)
 }

@@ -55,29 +55,31 @@ func redactEndpoint(endpoint string) string {
 // push sends body as the group's content. Its error is permanent when a
 // retry cannot succeed (4xx but 408 and 429), a throttle when the gateway
 // asked to wait (429, 503 with Retry-After), and plain retryable otherwise.
-func (c *gatewayClient) push(ctx context.Context, key groupKey, body []byte) error {
+//
+// status is the HTTP status of the answer, 0 when there was none.
+func (c *gatewayClient) push(ctx context.Context, key groupKey, body []byte) (status int, err error) {
 	target := c.base + "/metrics/" + key.urlPath()
 	req, err := http.NewRequestWithContext(ctx, c.method, target, bytes.NewReader(body))
 	if err != nil {
-		return consumererror.NewPermanent(fmt.Errorf("pushing group %s to %s: building request: %w", key, c.display, err))
+		return 0, consumererror.NewPermanent(fmt.Errorf("pushing group %s to %s: building request: %w", key, c.display, err))
 	}
 	req.Header.Set("Content-Type", c.contentType)
 	resp, err := c.client.Do(req)
 	if err != nil {
 		err = fmt.Errorf("pushing group %s to %s: %w", key, c.display, redactURLError(err))
 		if isTLSRefusal(err) {
-			return consumererror.NewPermanent(err)
+			return 0, consumererror.NewPermanent(err)
 		}
-		return err
+		return 0, err
 	}
 	defer resp.Body.Close()
 	reason, _ := io.ReadAll(io.LimitReader(resp.Body, maxReasonBytes))
 	_, _ = io.Copy(io.Discard, resp.Body) // let the connection be reused
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return nil
+		return resp.StatusCode, nil
 	}
 	pushErr := fmt.Errorf("pushing group %s to %s: %s%s", key, c.display, resp.Status, formatReason(reason))
-	return classifyStatus(pushErr, resp.StatusCode, resp.Header.Get("Retry-After"))
+	return resp.StatusCode, classifyStatus(pushErr, resp.StatusCode, resp.Header.Get("Retry-After"))
 }
 
 // classifyStatus decides, in one place, whether a refused push is retried.

@@ -144,6 +144,13 @@ func (s *groupStates) reserveSeries() bool {
 	}
 }
 
+// groupCount is the number of groups held.
+func (s *groupStates) groupCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.groups)
+}
+
 // group returns the state of key's group, creating it unless the series
 // limit is reached (a new group could hold nothing, so it is not made).
 func (s *groupStates) group(key groupKey) *groupState {

@@ -3,10 +3,12 @@
 package metadata
 
 import (
+	"context"
 	"errors"
 	"sync"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/embedded"
 	"go.opentelemetry.io/otel/trace"
 
 	"go.opentelemetry.io/collector/component"
@@ -26,8 +28,13 @@ type TelemetryBuilder struct {
 	meter                                 metric.Meter
 	mu                                    sync.Mutex
 	registrations                         []metric.Registration
+	ExporterPushgatewayGroups             metric.Int64ObservableGauge
 	ExporterPushgatewayGroupsRejected     metric.Int64Counter
 	ExporterPushgatewayPointsDropped      metric.Int64Counter
+	ExporterPushgatewayPushBytes          metric.Int64Counter
+	ExporterPushgatewayPushDuration       metric.Float64Histogram
+	ExporterPushgatewayPushes             metric.Int64Counter
+	ExporterPushgatewaySeries             metric.Int64ObservableGauge
 	ExporterPushgatewaySeriesLimitReached metric.Int64Counter
 }
 
@@ -40,6 +47,46 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterExporterPushgatewayGroupsCallback sets callback for observable ExporterPushgatewayGroups metric.
+func (builder *TelemetryBuilder) RegisterExporterPushgatewayGroupsCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ExporterPushgatewayGroups, obs: o})
+		return nil
+	}, builder.ExporterPushgatewayGroups)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterExporterPushgatewaySeriesCallback sets callback for observable ExporterPushgatewaySeries metric.
+func (builder *TelemetryBuilder) RegisterExporterPushgatewaySeriesCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ExporterPushgatewaySeries, obs: o})
+		return nil
+	}, builder.ExporterPushgatewaySeries)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+type observerInt64 struct {
+	embedded.Int64Observer
+	inst metric.Int64Observable
+	obs  metric.Observer
+}
+
+func (oi *observerInt64) Observe(value int64, opts ...metric.ObserveOption) {
+	oi.obs.ObserveInt64(oi.inst, value, opts...)
 }
 
 // Shutdown unregister all registered callbacks for async instruments.
@@ -60,6 +107,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ExporterPushgatewayGroups, err = builder.meter.Int64ObservableGauge(
+		"otelcol_exporter_pushgateway_groups",
+		metric.WithDescription("Groups the exporter holds. [Alpha]"),
+		metric.WithUnit("{group}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ExporterPushgatewayGroupsRejected, err = builder.meter.Int64Counter(
 		"otelcol_exporter_pushgateway_groups_rejected",
 		metric.WithDescription("Group pushes the Pushgateway refused with a permanent error (4xx other than 408 and 429). [Alpha]"),
@@ -70,6 +123,31 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_exporter_pushgateway_points_dropped",
 		metric.WithDescription("Data points the exporter did not push, by reason (unsupported type or temporality, missing value, invalid name). [Alpha]"),
 		metric.WithUnit("{point}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterPushgatewayPushBytes, err = builder.meter.Int64Counter(
+		"otelcol_exporter_pushgateway_push_bytes",
+		metric.WithDescription("Bytes of push bodies sent, before compression. [Alpha]"),
+		metric.WithUnit("By"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterPushgatewayPushDuration, err = builder.meter.Float64Histogram(
+		"otelcol_exporter_pushgateway_push_duration",
+		metric.WithDescription("Time from sending a group's push to the gateway's answer, by outcome. [Alpha]"),
+		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries([]float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}...),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterPushgatewayPushes, err = builder.meter.Int64Counter(
+		"otelcol_exporter_pushgateway_pushes",
+		metric.WithDescription("Group pushes, by outcome (success, retryable, permanent) and HTTP status class (2xx, 4xx, 5xx, or none for transport errors). [Alpha]"),
+		metric.WithUnit("{push}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterPushgatewaySeries, err = builder.meter.Int64ObservableGauge(
+		"otelcol_exporter_pushgateway_series",
+		metric.WithDescription("Series the exporter holds across all groups. [Alpha]"),
+		metric.WithUnit("{series}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ExporterPushgatewaySeriesLimitReached, err = builder.meter.Int64Counter(
