@@ -1,6 +1,7 @@
 # make run   install what is missing, build the collector, start a Pushgateway and the collector
 # make demo  run the example batch job and show what the Pushgateway stored
-# make test  vet, unit, integration (real Pushgateway) and end-to-end (built collector) tests
+# make test  vet, unit, integration (real Pushgateway), short fuzz and end-to-end (built collector) tests
+# make fuzz  the fuzz targets for longer (FUZZTIME each, default 2m)
 
 GO          ?= go
 BUILD_DIR   := _build
@@ -9,8 +10,10 @@ OCB_VERSION := v0.165.0
 OCB         := $(BIN_DIR)/builder
 COLLECTOR   := $(BUILD_DIR)/otelcol-pushgateway
 SOURCES     := $(wildcard *.go internal/*/*.go) go.mod go.sum builder-config.yaml
+FUZZ_TARGETS := FuzzTranslate FuzzGroupKeyURL
+FUZZTIME    ?= 2m
 
-.PHONY: all tools pushgateway build run demo test vet unit e2e generate clean
+.PHONY: all tools pushgateway build run demo test vet unit fuzz-short fuzz e2e generate clean
 
 all: build
 
@@ -34,7 +37,7 @@ run: tools build
 demo: tools build
 	@scripts/demo.sh
 
-test: tools build vet unit e2e
+test: tools build vet unit fuzz-short e2e
 
 vet:
 	$(GO) vet ./...
@@ -43,6 +46,17 @@ vet:
 
 unit:
 	$(GO) test -race -count=1 ./...
+
+# Each fuzz target runs alone (go test -fuzz takes one); new crashers land
+# in testdata/fuzz/<target> and become regression cases of make unit.
+fuzz-short:
+	$(MAKE) fuzz FUZZTIME=10s
+
+fuzz:
+	@for target in $(FUZZ_TARGETS); do \
+		echo "$(GO) test -run=^$$ -fuzz=^$$target\$$ -fuzztime=$(FUZZTIME) ."; \
+		$(GO) test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) . || exit 1; \
+	done
 
 e2e: build
 	cd e2e && COLLECTOR_BIN=$(abspath $(COLLECTOR)) $(GO) test -count=1 ./...
