@@ -51,18 +51,12 @@ type collector struct {
 // the gateway, and waits until it accepts OTLP.
 func startCollector(t *testing.T, gatewayURL string) *collector {
 	t.Helper()
-	c := &collector{
-		grpcAddr: testgateway.FreeAddr(t),
-		httpAddr: testgateway.FreeAddr(t),
-		logs:     &testgateway.LockedBuffer{},
-		exited:   make(chan error, 1),
-	}
-	config := fmt.Sprintf(`
+	return startCollectorWithConfig(t, fmt.Sprintf(`
 receivers:
   otlp:
     protocols:
-      grpc: {endpoint: %q}
-      http: {endpoint: %q}
+      grpc: {endpoint: "@GRPC@"}
+      http: {endpoint: "@HTTP@"}
 processors:
   batch: {timeout: 200ms}
 exporters:
@@ -74,7 +68,21 @@ service:
     metrics: {receivers: [otlp], processors: [batch], exporters: [pushgateway]}
   telemetry:
     metrics: {level: none}
-`, c.grpcAddr, c.httpAddr, gatewayURL)
+`, gatewayURL))
+}
+
+// startCollectorWithConfig runs the collector with a configuration of the
+// test's own and waits until it accepts OTLP. "@GRPC@" and "@HTTP@" in the
+// configuration become the free addresses it listens on.
+func startCollectorWithConfig(t *testing.T, config string) *collector {
+	t.Helper()
+	c := &collector{
+		grpcAddr: testgateway.FreeAddr(t),
+		httpAddr: testgateway.FreeAddr(t),
+		logs:     &testgateway.LockedBuffer{},
+		exited:   make(chan error, 1),
+	}
+	config = strings.NewReplacer("@GRPC@", c.grpcAddr, "@HTTP@", c.httpAddr).Replace(config)
 	path := filepath.Join(t.TempDir(), "otelcol.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(config), 0o600))
 
@@ -85,7 +93,7 @@ service:
 	t.Cleanup(func() {
 		c.stop(t)
 		if t.Failed() {
-			t.Logf("collector output:\n%s", c.logs.String())
+			t.Logf("collector config:\n%s\ncollector output:\n%s", config, c.logs.String())
 		}
 	})
 
