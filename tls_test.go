@@ -378,3 +378,39 @@ func assertRefusal(t *testing.T, err error, shownEndpoint, reason string) bool {
 	}
 	return ok
 }
+
+// TestTLSClientCertificateReload rotates the client certificate files under
+// a running exporter: with tls.reload_interval, configtls picks up the new
+// files and pushes that were refused are accepted, without a restart.
+func TestTLSClientCertificateReload(t *testing.T) {
+	p := newTestPKI(t)
+	gw := p.startTLSGateway(t, "TLS12") // the refusal arrives in the handshake
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "client.crt"), filepath.Join(dir, "client.key")
+	install := func(c *certFiles) {
+		for src, dst := range map[string]string{c.certFile: certFile, c.keyFile: keyFile} {
+			data, err := os.ReadFile(src)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(dst, data, 0o600))
+		}
+	}
+	install(p.expiredClient)
+	exp := startExporter(t, gw.URL, func(cfg *Config) {
+		cfg.TLS.CAFile = p.ca.certFile
+		cfg.TLS.CertFile, cfg.TLS.KeyFile = certFile, keyFile
+		cfg.TLS.ReloadInterval = 50 * time.Millisecond
+		cfg.Headers.Set("Authorization", basicAuthHeader(tlsUser, tlsPassword))
+	})
+
+	err := exp.ConsumeMetrics(context.Background(), tlsBatch().md)
+	require.Error(t, err, "the expired certificate is refused")
+	assert.True(t, consumererror.IsPermanent(err))
+
+	install(p.client)
+	assert.Eventually(t, func() bool {
+		return exp.ConsumeMetrics(context.Background(), tlsBatch().md) == nil
+	}, 10*time.Second, 100*time.Millisecond, "the rotated certificate is used")
+	grp := gw.Group(t, tlsGroup)
+	require.NotNil(t, grp)
+	assertFamily(t, grp, "tls_marker", "GAUGE", nil, "42")
+}
