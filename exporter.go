@@ -149,6 +149,7 @@ func (e *pushgatewayExporter) fold(ctx context.Context, md pmetric.Metrics) ([]*
 		fams, drops := e.translator.translateResource(rm)
 		e.reportDrops(ctx, drops)
 		res := e.states.apply(key, fams)
+		e.reportDrops(ctx, res.conflicts)
 		refused.refused += res.refused
 		refused.refusedInGroup += res.refusedInGroup
 		if res.group == nil {

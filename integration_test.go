@@ -242,3 +242,35 @@ func labelMap(pairs []*dto.LabelPair) map[string]string {
 	}
 	return out
 }
+
+// TestIntegrationNameConflictsAreDroppedNotPushed sends what the gateway
+// would refuse for a whole group — one name with two types across groups, a
+// gauge named like a histogram's _count, a label starting with "__" — and
+// checks that only the offending families are dropped, before pushing.
+func TestIntegrationNameConflictsAreDroppedNotPushed(t *testing.T) {
+	gw := testgateway.Start(t)
+	exp := startExporter(t, gw.URL, nil)
+
+	b := newTestBatch()
+	b.resource(map[string]any{"service.name": "a"}).gauge("x", "", 1, 1, nil)
+	b.resource(map[string]any{"service.name": "b"}).
+		histogram("x", "", 1, []float64{1}, []uint64{1, 0}, 0.5).
+		gauge("y", "", 1, 2, nil)
+	b.resource(map[string]any{"service.name": "c"}).
+		histogram("z", "", 1, []float64{1}, []uint64{1, 0}, 0.5).
+		gauge("z.count", "", 1, 3, map[string]any{"__name__": "sneaky"})
+	b.resource(map[string]any{"service.name": "d"}).gauge("w", "", 1, 4, map[string]any{"__name__": "sneaky"})
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md), "dropped families do not fail the batch")
+
+	families := map[string][]string{}
+	for _, grp := range gw.Groups(t) {
+		families[grp.Labels["job"]] = familyNames(&grp)
+	}
+	pushed := []string{"push_failure_time_seconds", "push_time_seconds"}
+	assert.ElementsMatch(t, append([]string{"x"}, pushed...), families["a"])
+	assert.ElementsMatch(t, append([]string{"y"}, pushed...), families["b"])
+	assert.ElementsMatch(t, append([]string{"z"}, pushed...), families["c"])
+	assert.ElementsMatch(t, append([]string{"w"}, pushed...), families["d"])
+	grp := gw.Group(t, map[string]string{"job": "d"})
+	assert.Equal(t, "sneaky", grp.Families["w"].Metrics[0].Labels["exported___name__"])
+}

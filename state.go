@@ -24,10 +24,25 @@ type groupStates struct {
 	groups map[string]*groupState
 
 	series atomic.Int64 // held across all groups
+
+	// names holds every family name held in any group, with its type and
+	// the number of groups that hold it. The gateway checks every push
+	// against all the groups it holds: one name has one type, and a
+	// histogram or summary owns its name's _count and _sum (a histogram
+	// also _bucket). A group that broke either would be refused on every
+	// push from then on.
+	namesMu sync.Mutex
+	names   map[string]*nameUse
+}
+
+// nameUse is one family name held in some groups.
+type nameUse struct {
+	typ    dto.MetricType
+	groups int
 }
 
 func newGroupStates(maxSeries, maxSeriesPerGroup int) *groupStates {
-	return &groupStates{maxSeries: int64(maxSeries), maxSeriesPerGroup: maxSeriesPerGroup, groups: map[string]*groupState{}}
+	return &groupStates{maxSeries: int64(maxSeries), maxSeriesPerGroup: maxSeriesPerGroup, groups: map[string]*groupState{}, names: map[string]*nameUse{}}
 }
 
 // groupState is the state of one group.
@@ -66,6 +81,9 @@ type applyResult struct {
 	// refused counts points that would have created a series beyond
 	// max_series; refusedInGroup those beyond max_series_per_group.
 	refused, refusedInGroup int
+	// conflicts are the families refused because their name conflicts
+	// with a family held in some group (see groupStates.names).
+	conflicts []drop
 }
 
 // apply stores the points of fams in the group of key. A point replaces the
@@ -89,6 +107,10 @@ func (s *groupStates) apply(key groupKey, fams []family) applyResult {
 	defer g.mu.Unlock()
 	for _, f := range fams {
 		fs := g.families[f.name]
+		if (fs == nil || fs.typ != f.typ) && !s.claimName(f.name, f.typ, fs != nil) {
+			res.conflicts = append(res.conflicts, drop{metric: f.name, reason: dropNameConflict, points: len(f.points)})
+			continue
+		}
 		if fs != nil && fs.typ != f.typ {
 			s.series.Add(-int64(len(fs.series)))
 			g.series -= len(fs.series)
@@ -118,12 +140,67 @@ func (s *groupStates) apply(key groupKey, fams []family) applyResult {
 		}
 		if len(fs.series) == 0 {
 			delete(g.families, f.name)
+			s.releaseName(f.name)
 		}
 	}
 	if len(g.families) > 0 {
 		res.group = g
 	}
 	return res
+}
+
+// claimName records that a group holds a family of this name and type,
+// unless that conflicts with a family held in any group. retype says the
+// group holds the name already with another type, to be replaced.
+func (s *groupStates) claimName(name string, typ dto.MetricType, retype bool) bool {
+	s.namesMu.Lock()
+	defer s.namesMu.Unlock()
+	u := s.names[name]
+	if u != nil && u.typ != typ && (!retype || u.groups > 1) {
+		return false
+	}
+	if collidesWithHeld(name, typ, s.names) {
+		return false
+	}
+	switch {
+	case u == nil:
+		s.names[name] = &nameUse{typ: typ, groups: 1}
+	case retype:
+		u.typ = typ
+	default:
+		u.groups++
+	}
+	return true
+}
+
+// releaseName records that a group no longer holds a family of this name.
+func (s *groupStates) releaseName(name string) {
+	s.namesMu.Lock()
+	defer s.namesMu.Unlock()
+	if u := s.names[name]; u != nil {
+		if u.groups--; u.groups <= 0 {
+			delete(s.names, name)
+		}
+	}
+}
+
+// collidesWithHeld is client_golang's suffix collision check, which the
+// gateway runs on every push.
+func collidesWithHeld(name string, typ dto.MetricType, names map[string]*nameUse) bool {
+	owns := func(typ dto.MetricType, suffix string) bool {
+		return typ == dto.MetricType_HISTOGRAM || (typ == dto.MetricType_SUMMARY && suffix != "_bucket")
+	}
+	for _, suffix := range []string{"_count", "_sum", "_bucket"} {
+		if owns(typ, suffix) && names[name+suffix] != nil {
+			return true
+		}
+		if base, ok := strings.CutSuffix(name, suffix); ok {
+			if u := names[base]; u != nil && owns(u.typ, suffix) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // reserveSeries counts one more held series, unless that would pass

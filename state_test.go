@@ -134,3 +134,39 @@ func TestStateMaxSeriesPerGroup(t *testing.T) {
 	assert.Equal(t, 2, res.group.series)
 	assert.Equal(t, int64(4), s.series.Load())
 }
+
+func TestStateRefusesNamesTheGatewayWouldRefuse(t *testing.T) {
+	hist := func(name string) family {
+		return family{name: name, typ: dto.MetricType_HISTOGRAM, points: []point{{time: 1, metric: &dto.Metric{Histogram: &dto.Histogram{}}}}}
+	}
+	other := groupKey{{jobLabel, "other"}}
+
+	s := newGroupStates(0, 0)
+	res := s.apply(testKey, []family{hist("latency"), gaugeFamily("latency_count", gaugePoint(1, 1)), gaugeFamily("latency_bucket", gaugePoint(1, 1))})
+	assert.Equal(t, []drop{
+		{metric: "latency_count", reason: dropNameConflict, points: 1},
+		{metric: "latency_bucket", reason: dropNameConflict, points: 1},
+	}, res.conflicts, "a histogram owns its _count and _bucket")
+
+	res = s.apply(other, []family{gaugeFamily("latency", gaugePoint(1, 1)), gaugeFamily("latency_sum", gaugePoint(1, 1))})
+	assert.Equal(t, []drop{
+		{metric: "latency", reason: dropNameConflict, points: 1},
+		{metric: "latency_sum", reason: dropNameConflict, points: 1},
+	}, res.conflicts, "one name has one type across groups")
+	assert.Nil(t, res.group)
+
+	// The same type in another group is fine.
+	res = s.apply(other, []family{hist("latency")})
+	assert.Empty(t, res.conflicts)
+	require.NotNil(t, res.group)
+
+	// A group may change a family's type only while no other group holds
+	// the name.
+	res = s.apply(testKey, []family{gaugeFamily("latency", gaugePoint(2, 1))})
+	assert.Equal(t, []drop{{metric: "latency", reason: dropNameConflict, points: 1}}, res.conflicts)
+	solo := s.apply(groupKey{{jobLabel, "solo"}}, []family{gaugeFamily("mood", gaugePoint(1, 1))})
+	require.NotNil(t, solo.group)
+	res = s.apply(groupKey{{jobLabel, "solo"}}, []family{hist("mood")})
+	assert.Empty(t, res.conflicts)
+	assert.Equal(t, dto.MetricType_HISTOGRAM, res.group.snapshot()[0].GetType())
+}

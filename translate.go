@@ -29,6 +29,8 @@ const (
 	dropLabelTooLong           dropReason = "label_too_long"
 	dropTooManyLabels          dropReason = "too_many_labels"
 	dropInvalidGroup           dropReason = "invalid_group"
+	dropNameConflict           dropReason = "name_conflict"
+	dropReservedName           dropReason = "reserved_name"
 )
 
 // drop records points of one metric that were not translated.
@@ -53,6 +55,10 @@ type point struct {
 	time   pcommon.Timestamp
 	metric *dto.Metric
 }
+
+// gatewayReservedNames are the families the Pushgateway writes into every
+// group itself; a pushed one would be silently overwritten.
+var gatewayReservedNames = map[string]bool{"push_time_seconds": true, "push_failure_time_seconds": true}
 
 // translator turns OTLP metrics into Prometheus families. It is pure: no
 // clock, no I/O, no logging.
@@ -145,6 +151,9 @@ func (t *translator) translateMetric(m pmetric.Metric) (family, []drop) {
 	if err != nil || name == "" {
 		return fam, drops.all(m, dropInvalidName)
 	}
+	if gatewayReservedNames[name] {
+		return fam, drops.all(m, dropReservedName)
+	}
 	fam.name, fam.help = name, m.Description()
 
 	switch m.Type() {
@@ -217,7 +226,7 @@ func (t *translator) histogramPoints(m pmetric.Metric, drops *dropCounter) []poi
 		bounds, counts := dp.ExplicitBounds(), dp.BucketCounts()
 		// OTLP allows a histogram without buckets (count and sum only);
 		// otherwise there is one more count than bounds, the last for +Inf.
-		if counts.Len() != 0 && counts.Len() != bounds.Len()+1 {
+		if (counts.Len() != 0 && counts.Len() != bounds.Len()+1) || !validBounds(bounds) {
 			drops.add(m, dropInvalidHistogram)
 			continue
 		}
@@ -243,6 +252,18 @@ func (t *translator) histogramPoints(m pmetric.Metric, drops *dropCounter) []poi
 		points = append(points, point{time: dp.Timestamp(), metric: pm})
 	}
 	return points
+}
+
+// validBounds accepts finite, strictly increasing bucket bounds: anything
+// else gives duplicate or unordered le series, which Prometheus refuses.
+func validBounds(bounds pcommon.Float64Slice) bool {
+	for i := 0; i < bounds.Len(); i++ {
+		b := bounds.At(i)
+		if math.IsNaN(b) || math.IsInf(b, 0) || (i > 0 && b <= bounds.At(i-1)) {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *translator) summaryPoints(m pmetric.Metric, drops *dropCounter) []point {
@@ -298,7 +319,10 @@ func (t *translator) labels(attrs pcommon.Map, typeLabel string) (_ []*dto.Label
 		if err != nil {
 			continue
 		}
-		for t.reserved[name] || name == typeLabel {
+		// "__" starts the names Prometheus reserves for itself; the
+		// gateway refuses a push with such a label (the label namer keeps
+		// __x__ as it is).
+		for t.reserved[name] || name == typeLabel || strings.HasPrefix(name, "__") {
 			name = "exported_" + name
 		}
 		if t.maxLabelLength > 0 && len(name) > t.maxLabelLength {

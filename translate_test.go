@@ -1,6 +1,7 @@
 package pushgatewayexporter
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -162,6 +163,8 @@ func TestTranslateLabels(t *testing.T) {
 	attrs.PutStr("env", "also-clashes")
 	attrs.PutStr("le", "not-a-bucket")
 	attrs.PutStr("bad", "\xff\xfeutf8")
+	attrs.PutStr("__name__", "reserved")
+	attrs.PutStr("__meta", "reserved-too")
 
 	got := map[string]string{}
 	var names []string
@@ -180,7 +183,9 @@ func TestTranslateLabels(t *testing.T) {
 		"exported_instance": "from-metric-too",
 		"exported_env":      "also-clashes",
 		"exported_le":       "not-a-bucket",
-		"bad":               "\uFFFDutf8", // a run of invalid bytes becomes one U+FFFD
+		"bad":               "\uFFFDutf8",   // a run of invalid bytes becomes one U+FFFD
+		"exported___name__": "reserved",     // "__" names are Prometheus' own
+		"_meta":             "reserved-too", // the namer collapses a leading "__x"
 	}, got)
 	assert.IsIncreasing(t, names, "labels must be sorted")
 }
@@ -260,6 +265,27 @@ func TestTranslateDrops(t *testing.T) {
 			assert.Equal(t, "healthy", fams[0].name)
 		})
 	}
+
+	for _, bounds := range [][]float64{{1, 1}, {2, 1}, {math.NaN()}, {1, math.Inf(1)}} {
+		t.Run(fmt.Sprintf("bounds %v", bounds), func(t *testing.T) {
+			rm, m := oneMetric("h", "")
+			h := m.SetEmptyHistogram()
+			h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+			dp := h.DataPoints().AppendEmpty()
+			dp.ExplicitBounds().FromRaw(bounds)
+			dp.BucketCounts().FromRaw(make([]uint64, len(bounds)+1))
+			_, drops := defaultTranslator().translateResource(rm)
+			assert.Equal(t, []drop{{metric: "h", reason: dropInvalidHistogram, points: 1}}, drops)
+		})
+	}
+
+	t.Run("names the gateway writes itself", func(t *testing.T) {
+		rm, m := oneMetric("push_time", "s")
+		m.SetEmptyGauge().DataPoints().AppendEmpty().SetIntValue(1)
+		fams, drops := defaultTranslator().translateResource(rm)
+		assert.Empty(t, fams)
+		assert.Equal(t, []drop{{metric: "push_time", reason: dropReservedName, points: 1}}, drops)
+	})
 
 	t.Run("invalid name", func(t *testing.T) {
 		rm, m := oneMetric("", "")
