@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/config/confighttp"
@@ -49,6 +50,27 @@ type Config struct {
 	// limit; a negative value is a validation error.
 	MaxSeries int `mapstructure:"max_series"`
 
+	// GroupTTL, when positive, deletes a group from the Pushgateway (DELETE)
+	// and forgets it once it has received no new data for that long.
+	// Default 0: groups stay, as a finished batch job's last values should.
+	// A negative value is a validation error.
+	GroupTTL time.Duration `mapstructure:"group_ttl"`
+
+	// DeleteOnShutdown deletes every group the exporter pushed from the
+	// Pushgateway when the collector shuts down. Default false.
+	DeleteOnShutdown bool `mapstructure:"delete_on_shutdown"`
+
+	// ResyncInterval, when positive, re-pushes every held group that often,
+	// so a gateway restarted without persistence gets its groups back
+	// without waiting for new data. Default 0: off. A negative value is a
+	// validation error.
+	ResyncInterval time.Duration `mapstructure:"resync_interval"`
+
+	// RateLimit throttles pushes to the gateway. A push over the limit
+	// waits for its turn (bounded by the request's context); it is not
+	// dropped.
+	RateLimit RateLimitConfig `mapstructure:"rate_limit"`
+
 	// MaxSeriesPerGroup bounds the series of one group (default 10000), so
 	// one sender cannot take the whole of max_series. Beyond it, points of
 	// new series in that group are dropped and counted. 0 means no limit; a
@@ -66,6 +88,16 @@ type Config struct {
 	// data point with more attributes is dropped and counted. 0 means no
 	// limit; a negative value is a validation error.
 	MaxLabelsPerSeries int `mapstructure:"max_labels_per_series"`
+}
+
+// RateLimitConfig is a token bucket over all pushes to the gateway.
+type RateLimitConfig struct {
+	// PushesPerSecond is the sustained rate (default 0: no limit). A
+	// negative value is a validation error.
+	PushesPerSecond float64 `mapstructure:"pushes_per_second"`
+	// Burst is how many pushes may go at once above the rate (default 10;
+	// at least 1 when pushes_per_second is set).
+	Burst int `mapstructure:"burst"`
 }
 
 // GroupingConfig maps resource attributes to the Pushgateway grouping key.
@@ -175,6 +207,23 @@ func (cfg *Config) Validate() error {
 	}
 	if err := cfg.Format.validate(); err != nil {
 		fieldErr("format", err)
+	}
+	for _, d := range []struct {
+		key   string
+		value time.Duration
+	}{
+		{"group_ttl", cfg.GroupTTL},
+		{"resync_interval", cfg.ResyncInterval},
+	} {
+		if d.value < 0 {
+			fieldErr(d.key, fmt.Errorf("must not be negative, got %s (0 means off)", d.value))
+		}
+	}
+	if cfg.RateLimit.PushesPerSecond < 0 {
+		fieldErr("rate_limit.pushes_per_second", fmt.Errorf("must not be negative, got %g (0 means no limit)", cfg.RateLimit.PushesPerSecond))
+	}
+	if cfg.RateLimit.PushesPerSecond > 0 && cfg.RateLimit.Burst < 1 {
+		fieldErr("rate_limit.burst", fmt.Errorf("must be at least 1 when pushes_per_second is set, got %d", cfg.RateLimit.Burst))
 	}
 	for _, limit := range []struct {
 		key   string

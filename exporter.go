@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
+	"golang.org/x/time/rate"
 
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadata"
 )
@@ -32,6 +33,8 @@ type pushgatewayExporter struct {
 	translator *translator
 	states     *groupStates
 	gateway    *gatewayClient // built in start
+	limiter    *rate.Limiter  // nil: pushes are not throttled
+	lifecycle  *lifecycle     // background expiry and resync; nil when off
 
 	bufPool sync.Pool
 
@@ -58,7 +61,12 @@ func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, erro
 	if err != nil {
 		return nil, err
 	}
+	var limiter *rate.Limiter
+	if cfg.RateLimit.PushesPerSecond > 0 {
+		limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit.PushesPerSecond), cfg.RateLimit.Burst)
+	}
 	return &pushgatewayExporter{
+		limiter:    limiter,
 		cfg:        cfg,
 		settings:   set.TelemetrySettings,
 		logger:     set.Logger,
@@ -76,12 +84,20 @@ func (e *pushgatewayExporter) start(ctx context.Context, host component.Host) er
 		return fmt.Errorf("building the HTTP client for %s: %w", redactEndpoint(e.cfg.Endpoint), err)
 	}
 	e.gateway = newGatewayClient(client, e.cfg.Endpoint, e.cfg.Method, e.cfg.Format)
+	e.lifecycle = startLifecycle(e)
 	return nil
 }
 
-func (e *pushgatewayExporter) shutdown(context.Context) error {
+func (e *pushgatewayExporter) shutdown(ctx context.Context) error {
+	var err error
+	if e.lifecycle != nil {
+		e.lifecycle.stop()
+	}
+	if e.cfg.DeleteOnShutdown && e.gateway != nil {
+		err = e.deleteAll(ctx)
+	}
 	e.telemetry.Shutdown()
-	return nil
+	return err
 }
 
 // touchedGroup is a group a batch updated, with the batch's resources that
@@ -150,6 +166,7 @@ func (e *pushgatewayExporter) fold(ctx context.Context, md pmetric.Metrics) ([]*
 		e.reportDrops(ctx, drops)
 		res := e.states.apply(key, fams)
 		e.reportDrops(ctx, res.conflicts)
+		e.reportStale(ctx, key, res.stale)
 		refused.refused += res.refused
 		refused.refusedInGroup += res.refusedInGroup
 		if res.group == nil {
@@ -172,6 +189,17 @@ func (e *pushgatewayExporter) fold(ctx context.Context, md pmetric.Metrics) ([]*
 func (e *pushgatewayExporter) pushGroup(ctx context.Context, g *groupState) error {
 	g.pushMu.Lock()
 	defer g.pushMu.Unlock()
+	return e.pushGroupLocked(ctx, g)
+}
+
+// pushGroupLocked is pushGroup for a caller that holds g.pushMu.
+func (e *pushgatewayExporter) pushGroupLocked(ctx context.Context, g *groupState) error {
+	if g.isRemoved() {
+		return nil // expired and deleted at the gateway: nothing to push
+	}
+	if err := e.waitTurn(ctx); err != nil {
+		return fmt.Errorf("pushing group %s: %w", g.key, err)
+	}
 
 	buf := e.bufPool.Get().(*bytes.Buffer)
 	defer func() {
@@ -192,6 +220,33 @@ func (e *pushgatewayExporter) pushGroup(ctx context.Context, g *groupState) erro
 			zap.Error(err))
 	}
 	return err
+}
+
+// waitTurn waits for the rate limit, if any: a push over the limit is
+// delayed, not dropped, for as long as its context allows.
+func (e *pushgatewayExporter) waitTurn(ctx context.Context) error {
+	if e.limiter == nil {
+		return nil
+	}
+	if err := e.limiter.Wait(ctx); err != nil {
+		return fmt.Errorf("waiting for rate_limit: %w", err)
+	}
+	return nil
+}
+
+// reportStale counts points older than what their series held, naming
+// each series at Debug.
+func (e *pushgatewayExporter) reportStale(ctx context.Context, key groupKey, stale []string) {
+	if len(stale) == 0 {
+		return
+	}
+	e.telemetry.ExporterPushgatewayStalePoints.Add(ctx, int64(len(stale)))
+	if e.logger.Core().Enabled(zap.DebugLevel) {
+		for _, series := range stale {
+			e.logger.Debug("Ignoring a point older than the one held for its series",
+				zap.Stringer("group", key), zap.String("series", series))
+		}
+	}
 }
 
 // recordPush counts one push by outcome and status class.

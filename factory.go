@@ -50,6 +50,9 @@ func createDefaultConfig() component.Config {
 		// value this long would not fit in a request line anyway.
 		MaxLabelValueLength: 4096,
 		MaxLabelsPerSeries:  128,
+		// No limit unless asked for; the burst then lets a batch's groups
+		// go out together.
+		RateLimit: RateLimitConfig{Burst: 10},
 	}
 }
 

@@ -82,6 +82,25 @@ func (c *gatewayClient) push(ctx context.Context, key groupKey, body []byte) (st
 	return resp.StatusCode, classifyStatus(pushErr, resp.StatusCode, resp.Header.Get("Retry-After"))
 }
 
+// delete removes the group from the gateway.
+func (c *gatewayClient) delete(ctx context.Context, key groupKey) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, c.base+"/metrics/"+key.urlPath(), http.NoBody)
+	if err != nil {
+		return fmt.Errorf("deleting group %s at %s: building request: %w", key, c.display, err)
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("deleting group %s at %s: %w", key, c.display, redactURLError(err))
+	}
+	defer resp.Body.Close()
+	reason, _ := io.ReadAll(io.LimitReader(resp.Body, maxReasonBytes))
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	return fmt.Errorf("deleting group %s at %s: %s%s", key, c.display, resp.Status, formatReason(reason))
+}
+
 // classifyStatus decides, in one place, whether a refused push is retried.
 func classifyStatus(err error, status int, retryAfter string) error {
 	switch {

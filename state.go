@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -57,6 +59,11 @@ type groupState struct {
 	mu       sync.Mutex
 	families map[string]*familyState
 	series   int // held in this group
+	// updated is when a point last changed the group; removed is set once
+	// the group has expired, so an apply that found it just before must
+	// look it up again.
+	updated time.Time
+	removed bool
 }
 
 // familyState is one metric family of a group.
@@ -84,6 +91,9 @@ type applyResult struct {
 	// conflicts are the families refused because their name conflicts
 	// with a family held in some group (see groupStates.names).
 	conflicts []drop
+	// stale are the points ignored because their series held a newer one,
+	// each named as family{labels}.
+	stale []string
 }
 
 // apply stores the points of fams in the group of key. A point replaces the
@@ -96,15 +106,27 @@ func (s *groupStates) apply(key groupKey, fams []family) applyResult {
 	if len(fams) == 0 {
 		return res
 	}
-	g := s.group(key)
-	if g == nil {
-		for _, f := range fams {
-			res.refused += len(f.points)
+	var g *groupState
+	for {
+		if g = s.group(key); g == nil {
+			for _, f := range fams {
+				res.refused += len(f.points)
+			}
+			return res
 		}
-		return res
+		g.mu.Lock()
+		if !g.removed {
+			break
+		}
+		g.mu.Unlock() // expired meanwhile: a new group takes its place
 	}
-	g.mu.Lock()
 	defer g.mu.Unlock()
+	changed := false
+	defer func() {
+		if changed {
+			g.updated = time.Now()
+		}
+	}()
 	for _, f := range fams {
 		fs := g.families[f.name]
 		if (fs == nil || fs.typ != f.typ) && !s.claimName(f.name, f.typ, fs != nil) {
@@ -126,6 +148,7 @@ func (s *groupStates) apply(key groupKey, fams []family) applyResult {
 			held, ok := fs.series[sig]
 			switch {
 			case ok && p.time < held.time:
+				res.stale = append(res.stale, f.name+p.labelsString())
 				continue
 			case !ok && s.maxSeriesPerGroup > 0 && g.series >= s.maxSeriesPerGroup:
 				res.refusedInGroup++
@@ -137,6 +160,7 @@ func (s *groupStates) apply(key groupKey, fams []family) applyResult {
 				g.series++
 			}
 			fs.series[sig] = seriesState{time: p.time, metric: p.metric}
+			changed = true
 		}
 		if len(fs.series) == 0 {
 			delete(g.families, f.name)
@@ -221,6 +245,53 @@ func (s *groupStates) reserveSeries() bool {
 	}
 }
 
+// expired returns the groups that no point has changed since before cutoff.
+func (s *groupStates) expired(cutoff time.Time) []*groupState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*groupState
+	for _, g := range s.groups {
+		g.mu.Lock()
+		if g.updated.Before(cutoff) {
+			out = append(out, g)
+		}
+		g.mu.Unlock()
+	}
+	return out
+}
+
+// all returns every group held.
+func (s *groupStates) all() []*groupState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Collect(maps.Values(s.groups))
+}
+
+// remove forgets g if no point has changed it since before cutoff, and
+// reports whether it did. The caller holds g.pushMu, so no push of g runs.
+func (s *groupStates) remove(g *groupState, cutoff time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.updated.Before(cutoff) || g.removed {
+		return false
+	}
+	for name, fs := range g.families {
+		s.series.Add(-int64(len(fs.series)))
+		s.releaseName(name)
+	}
+	g.families, g.series, g.removed = nil, 0, true
+	delete(s.groups, g.key.id())
+	return true
+}
+
+func (g *groupState) isRemoved() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.removed
+}
+
 // groupCount is the number of groups held.
 func (s *groupStates) groupCount() int {
 	s.mu.Lock()
@@ -264,6 +335,22 @@ func (g *groupState) snapshot() []*dto.MetricFamily {
 	}
 	slices.SortFunc(out, func(a, b *dto.MetricFamily) int { return cmp.Compare(a.GetName(), b.GetName()) })
 	return out
+}
+
+// labelsString renders the point's labels as {name="value",...}.
+func (p point) labelsString() string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, l := range p.metric.GetLabel() {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(l.GetName())
+		b.WriteByte('=')
+		b.WriteString(strconv.Quote(l.GetValue()))
+	}
+	b.WriteByte('}')
+	return b.String()
 }
 
 // labelSignature identifies a series within its family. Labels are sorted

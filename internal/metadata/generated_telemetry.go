@@ -29,6 +29,7 @@ type TelemetryBuilder struct {
 	mu                                    sync.Mutex
 	registrations                         []metric.Registration
 	ExporterPushgatewayGroups             metric.Int64ObservableGauge
+	ExporterPushgatewayGroupsExpired      metric.Int64Counter
 	ExporterPushgatewayGroupsRejected     metric.Int64Counter
 	ExporterPushgatewayPointsDropped      metric.Int64Counter
 	ExporterPushgatewayPushBytes          metric.Int64Counter
@@ -36,6 +37,7 @@ type TelemetryBuilder struct {
 	ExporterPushgatewayPushes             metric.Int64Counter
 	ExporterPushgatewaySeries             metric.Int64ObservableGauge
 	ExporterPushgatewaySeriesLimitReached metric.Int64Counter
+	ExporterPushgatewayStalePoints        metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -113,6 +115,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{group}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.ExporterPushgatewayGroupsExpired, err = builder.meter.Int64Counter(
+		"otelcol_exporter_pushgateway_groups_expired",
+		metric.WithDescription("Groups deleted from the Pushgateway and forgotten after group_ttl without new data. [Alpha]"),
+		metric.WithUnit("{group}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ExporterPushgatewayGroupsRejected, err = builder.meter.Int64Counter(
 		"otelcol_exporter_pushgateway_groups_rejected",
 		metric.WithDescription("Group pushes the Pushgateway refused with a permanent error (4xx other than 408 and 429). [Alpha]"),
@@ -154,6 +162,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_exporter_pushgateway_series_limit_reached",
 		metric.WithDescription("New series refused because the exporter already held max_series series. [Alpha]"),
 		metric.WithUnit("{series}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterPushgatewayStalePoints, err = builder.meter.Int64Counter(
+		"otelcol_exporter_pushgateway_stale_points",
+		metric.WithDescription("Points ignored because the exporter already held a newer point of their series (retries, replays, slow clients). [Alpha]"),
+		metric.WithUnit("{point}"),
 	)
 	errs = errors.Join(errs, err)
 	return &builder, errs

@@ -28,13 +28,18 @@ func TestSetupTelemetry(t *testing.T) {
 		observer.Observe(1)
 		return nil
 	}))
+	tb.ExporterPushgatewayGroupsExpired.Add(context.Background(), 1)
 	tb.ExporterPushgatewayGroupsRejected.Add(context.Background(), 1)
 	tb.ExporterPushgatewayPointsDropped.Add(context.Background(), 1)
 	tb.ExporterPushgatewayPushBytes.Add(context.Background(), 1)
 	tb.ExporterPushgatewayPushDuration.Record(context.Background(), 1)
 	tb.ExporterPushgatewayPushes.Add(context.Background(), 1)
 	tb.ExporterPushgatewaySeriesLimitReached.Add(context.Background(), 1)
+	tb.ExporterPushgatewayStalePoints.Add(context.Background(), 1)
 	AssertEqualExporterPushgatewayGroups(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterPushgatewayGroupsExpired(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterPushgatewayGroupsRejected(t, testTel,
@@ -56,6 +61,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterPushgatewaySeriesLimitReached(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterPushgatewayStalePoints(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 
