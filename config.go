@@ -56,6 +56,16 @@ type Config struct {
 	// A negative value is a validation error.
 	GroupTTL time.Duration `mapstructure:"group_ttl"`
 
+	// StateTTL bounds how long the exporter remembers a group that receives
+	// no new data (default 1h): it is then forgotten in memory but, unlike
+	// group_ttl, left at the gateway, where a finished job's last values
+	// belong. New data later starts the group afresh, and its next push
+	// replaces the gateway's copy with what the exporter then holds. 0 keeps
+	// groups in memory for ever (max_series still bounds them); a negative
+	// value is a validation error. A state_ttl shorter than group_ttl would
+	// forget groups before they could be deleted, and is refused.
+	StateTTL time.Duration `mapstructure:"state_ttl"`
+
 	// DeleteOnShutdown deletes every group the exporter pushed from the
 	// Pushgateway when the collector shuts down. Default false.
 	DeleteOnShutdown bool `mapstructure:"delete_on_shutdown"`
@@ -213,11 +223,15 @@ func (cfg *Config) Validate() error {
 		value time.Duration
 	}{
 		{"group_ttl", cfg.GroupTTL},
+		{"state_ttl", cfg.StateTTL},
 		{"resync_interval", cfg.ResyncInterval},
 	} {
 		if d.value < 0 {
 			fieldErr(d.key, fmt.Errorf("must not be negative, got %s (0 means off)", d.value))
 		}
+	}
+	if cfg.StateTTL > 0 && cfg.GroupTTL > 0 && cfg.StateTTL < cfg.GroupTTL {
+		fieldErr("state_ttl", fmt.Errorf("%s is shorter than group_ttl %s: groups would be forgotten before they could be deleted", cfg.StateTTL, cfg.GroupTTL))
 	}
 	if cfg.RateLimit.PushesPerSecond < 0 {
 		fieldErr("rate_limit.pushes_per_second", fmt.Errorf("must not be negative, got %g (0 means no limit)", cfg.RateLimit.PushesPerSecond))

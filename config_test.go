@@ -44,6 +44,7 @@ func TestLoadValidConfigs(t *testing.T) {
 		assert.Equal(t, 4096, cfg.MaxLabelValueLength)
 		assert.Equal(t, 128, cfg.MaxLabelsPerSeries)
 		assert.Zero(t, cfg.GroupTTL)
+		assert.Equal(t, time.Hour, cfg.StateTTL)
 		assert.False(t, cfg.DeleteOnShutdown)
 		assert.Zero(t, cfg.ResyncInterval)
 		assert.Equal(t, RateLimitConfig{Burst: 10}, cfg.RateLimit)
@@ -68,6 +69,7 @@ func TestLoadValidConfigs(t *testing.T) {
 		assert.Equal(t, 256, cfg.MaxLabelValueLength)
 		assert.Equal(t, 16, cfg.MaxLabelsPerSeries)
 		assert.Equal(t, time.Hour, cfg.GroupTTL)
+		assert.Equal(t, 2*time.Hour, cfg.StateTTL)
 		assert.True(t, cfg.DeleteOnShutdown)
 		assert.Equal(t, 5*time.Minute, cfg.ResyncInterval)
 		assert.Equal(t, RateLimitConfig{PushesPerSecond: 2.5, Burst: 3}, cfg.RateLimit)
@@ -111,9 +113,11 @@ func TestInvalidConfigs(t *testing.T) {
 			"max_label_value_length: must not be negative, got -3 (0 means no limit)",
 			"max_labels_per_series: must not be negative, got -4 (0 means no limit)",
 			"group_ttl: must not be negative, got -1s (0 means off)",
+			"state_ttl: must not be negative, got -3s (0 means off)",
 			"resync_interval: must not be negative, got -2s (0 means off)",
 			"rate_limit.pushes_per_second: must not be negative, got -1 (0 means no limit)",
 		}},
+		{"state_ttl_below_group_ttl", []string{"state_ttl: 1m0s is shorter than group_ttl 1h0m0s: groups would be forgotten before they could be deleted"}},
 		{"rate_without_burst", []string{"rate_limit.burst: must be at least 1 when pushes_per_second is set, got 0"}},
 		{"bad_labels", []string{
 			`grouping.labels[0].name: "job" is already a grouping label (the job label)`,

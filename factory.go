@@ -53,6 +53,9 @@ func createDefaultConfig() component.Config {
 		// No limit unless asked for; the burst then lets a batch's groups
 		// go out together.
 		RateLimit: RateLimitConfig{Burst: 10},
+		// A job silent for an hour has finished; its values stay at the
+		// gateway, the exporter's memory is freed.
+		StateTTL: time.Hour,
 	}
 }
 

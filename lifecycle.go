@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 )
 
@@ -19,14 +21,17 @@ type lifecycle struct {
 
 // startLifecycle starts the loops the configuration asks for; nil when none.
 func startLifecycle(e *pushgatewayExporter) *lifecycle {
-	if e.cfg.GroupTTL <= 0 && e.cfg.ResyncInterval <= 0 {
+	if e.cfg.GroupTTL <= 0 && e.cfg.StateTTL <= 0 && e.cfg.ResyncInterval <= 0 {
 		return nil
 	}
 	l := &lifecycle{done: make(chan struct{})}
+	// Checking four times per TTL acts on a group at most a quarter TTL
+	// late.
 	if ttl := e.cfg.GroupTTL; ttl > 0 {
-		// Checking four times per TTL deletes a group at most a quarter
-		// TTL late.
 		l.every(max(ttl/4, 10*time.Millisecond), func(ctx context.Context) { e.expireGroups(ctx, ttl) })
+	}
+	if ttl := e.cfg.StateTTL; ttl > 0 {
+		l.every(max(ttl/4, 10*time.Millisecond), func(ctx context.Context) { e.forgetGroups(ctx, ttl) })
 	}
 	if e.cfg.ResyncInterval > 0 {
 		l.every(e.cfg.ResyncInterval, e.resync)
@@ -82,13 +87,27 @@ func (e *pushgatewayExporter) expireGroup(ctx context.Context, g *groupState, cu
 		return
 	}
 	if e.states.remove(g, cutoff) {
-		e.telemetry.ExporterPushgatewayGroupsExpired.Add(ctx, 1)
+		e.telemetry.ExporterPushgatewayGroupsExpired.Add(ctx, 1, metric.WithAttributes(attribute.String("action", "deleted")))
 		e.logger.Debug("Deleted an expired group", zap.Stringer("group", g.key))
 		return
 	}
 	// New data arrived while the delete was under way: push it back.
 	if err := e.pushGroupLocked(ctx, g); err != nil {
 		e.logger.Warn("Could not push a group back after deleting it", zap.Error(err))
+	}
+}
+
+// forgetGroups drops from memory, and leaves at the gateway, every group no
+// point has changed for ttl.
+func (e *pushgatewayExporter) forgetGroups(ctx context.Context, ttl time.Duration) {
+	cutoff := time.Now().Add(-ttl)
+	for _, g := range e.states.expired(cutoff) {
+		g.pushMu.Lock()
+		if e.states.remove(g, cutoff) {
+			e.telemetry.ExporterPushgatewayGroupsExpired.Add(ctx, 1, metric.WithAttributes(attribute.String("action", "forgotten")))
+			e.logger.Debug("Forgot an idle group; the gateway keeps it", zap.Stringer("group", g.key))
+		}
+		g.pushMu.Unlock()
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
@@ -49,7 +50,8 @@ func TestGroupTTLDeletesOnlyIdleGroups(t *testing.T) {
 	assert.NotNil(t, gw.Group(t, map[string]string{"job": "busy"}), "a group that gets data stays")
 	assert.NotNil(t, gw.Group(t, map[string]string{"job": "not-ours"}), "other pushers' groups are untouched")
 	metadatatest.AssertEqualExporterPushgatewayGroupsExpired(t, tel,
-		[]metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(attribute.String("action", "deleted"))}},
+		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 
 	// Forgotten means new data starts the group afresh.
 	push("idle", 2)
@@ -164,4 +166,42 @@ func TestStalePointsAreCounted(t *testing.T) {
 	assert.Equal(t, "2", grp.Families["a"].Metrics[0].Value, "the gateway never shows the older value")
 	metadatatest.AssertEqualExporterPushgatewayStalePoints(t, tel,
 		[]metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+}
+
+// TestStateTTLForgetsButKeepsTheGatewayCopy lets a group go idle past
+// state_ttl: the exporter frees its memory, the gateway keeps the job's
+// last values, and new data starts the group afresh.
+func TestStateTTLForgetsButKeepsTheGatewayCopy(t *testing.T) {
+	gw := testgateway.Start(t)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set := exportertest.NewNopSettings(metadata.Type)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	exp, _ := startExporterWithSettings(t, gw.URL, func(c *Config) { c.StateTTL = 200 * time.Millisecond }, set)
+
+	b := newTestBatch()
+	b.resource(map[string]any{"service.name": "finished"}).gauge("a", "", 1, 1, nil).gauge("b", "", 1, 2, nil)
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+
+	require.Eventually(t, func() bool {
+		m, err := tel.GetMetric("otelcol_exporter_pushgateway_groups_expired")
+		return err == nil && m.Data.(metricdata.Sum[int64]).DataPoints[0].Value == 1
+	}, 3*time.Second, 20*time.Millisecond, "the idle group is forgotten")
+	metadatatest.AssertEqualExporterPushgatewayGroupsExpired(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(attribute.String("action", "forgotten"))}},
+		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+	metadatatest.AssertEqualExporterPushgatewaySeries(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: 0}}, metricdatatest.IgnoreTimestamp())
+	grp := gw.Group(t, map[string]string{"job": "finished"})
+	require.NotNil(t, grp, "the gateway keeps a finished job's last values")
+	assert.Len(t, grp.Families, 4, "a, b and the gateway's push times")
+
+	// The next run of the job replaces the gateway's copy with its own.
+	next := newTestBatch()
+	next.resource(map[string]any{"service.name": "finished"}).gauge("a", "", 1, 9, nil)
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), next.md))
+	grp = gw.Group(t, map[string]string{"job": "finished"})
+	require.NotNil(t, grp)
+	assert.Equal(t, "9", grp.Families["a"].Metrics[0].Value)
+	assert.NotContains(t, grp.Families, "b")
 }

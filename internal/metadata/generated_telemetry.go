@@ -117,7 +117,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ExporterPushgatewayGroupsExpired, err = builder.meter.Int64Counter(
 		"otelcol_exporter_pushgateway_groups_expired",
-		metric.WithDescription("Groups deleted from the Pushgateway and forgotten after group_ttl without new data. [Alpha]"),
+		metric.WithDescription("Groups that expired, by action (deleted at the gateway after group_ttl, or forgotten in memory after state_ttl). [Alpha]"),
 		metric.WithUnit("{group}"),
 	)
 	errs = errors.Join(errs, err)

@@ -38,7 +38,7 @@ func AssertEqualExporterPushgatewayGroups(t *testing.T, tt *componenttest.Teleme
 func AssertEqualExporterPushgatewayGroupsExpired(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_pushgateway_groups_expired",
-		Description: "Groups deleted from the Pushgateway and forgotten after group_ttl without new data. [Alpha]",
+		Description: "Groups that expired, by action (deleted at the gateway after group_ttl, or forgotten in memory after state_ttl). [Alpha]",
 		Unit:        "{group}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
