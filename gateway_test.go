@@ -230,3 +230,44 @@ func forward(t *testing.T, w http.ResponseWriter, r *http.Request, target *url.U
 	w.WriteHeader(resp.StatusCode)
 	_, _ = io.Copy(w, resp.Body)
 }
+
+// TestRetriesAreIdempotent loses the gateway's answer to a push that it
+// did store: the collector retries, and because a push carries the group's
+// whole state, storing it twice changes nothing (a counter is not doubled).
+func TestRetriesAreIdempotent(t *testing.T) {
+	gw := testgateway.Start(t)
+	target, err := url.Parse(gw.URL)
+	require.NoError(t, err)
+	var (
+		mu       sync.Mutex
+		attempts int
+	)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		attempts++
+		first := attempts == 1
+		mu.Unlock()
+		if first {
+			forward(t, httptest.NewRecorder(), r, target) // stored, answer lost
+			http.Error(w, "answer lost", http.StatusBadGateway)
+			return
+		}
+		forward(t, w, r, target)
+	}))
+	defer proxy.Close()
+	exp := startExporter(t, proxy.URL, func(c *Config) {
+		c.RetryConfig.Enabled = true
+		c.RetryConfig.InitialInterval = 10 * time.Millisecond
+	})
+
+	b := newTestBatch()
+	b.resource(map[string]any{"service.name": "etl"}).sum("rows", "", true, 1, 100, nil)
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+
+	mu.Lock()
+	assert.Equal(t, 2, attempts, "stored once, then retried")
+	mu.Unlock()
+	grp := gw.Group(t, map[string]string{"job": "etl"})
+	require.NotNil(t, grp)
+	assert.Equal(t, "100", grp.Families["rows_total"].Metrics[0].Value)
+}
