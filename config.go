@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/otlptranslator"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
@@ -40,6 +41,18 @@ type Config struct {
 	// io.prometheus.client.MetricFamily) or text (exposition format 0.0.4).
 	// Any other value is refused when the configuration is read.
 	Format PushFormat `mapstructure:"format"`
+
+	// TranslationStrategy is how OTLP names become Prometheus names, as
+	// github.com/prometheus/otlptranslator defines them:
+	// UnderscoreEscapingWithSuffixes (default: invalid characters become _,
+	// unit and _total suffixes added), UnderscoreEscapingWithoutSuffixes,
+	// NoUTF8EscapingWithSuffixes or NoTranslation. The last two keep UTF-8
+	// names, which Pushgateway 1.5 refuses. Any other value is refused when
+	// the configuration is read.
+	TranslationStrategy TranslationStrategy `mapstructure:"translation_strategy"`
+
+	// Namespace, when set, prefixes every metric name (namespace_name).
+	Namespace string `mapstructure:"namespace"`
 
 	// Grouping decides which Pushgateway group each resource's metrics go to.
 	Grouping GroupingConfig `mapstructure:"grouping"`
@@ -200,6 +213,35 @@ func (f PushFormat) validate() error {
 	return fmt.Errorf("unknown format %q: want protobuf or text", string(f))
 }
 
+// TranslationStrategy names one of otlptranslator's naming strategies.
+type TranslationStrategy string
+
+var translationStrategies = []otlptranslator.TranslationStrategyOption{
+	otlptranslator.UnderscoreEscapingWithSuffixes,
+	otlptranslator.UnderscoreEscapingWithoutSuffixes,
+	otlptranslator.NoUTF8EscapingWithSuffixes,
+	otlptranslator.NoTranslation,
+}
+
+// UnmarshalText accepts the otlptranslator strategy names, exactly.
+func (s *TranslationStrategy) UnmarshalText(text []byte) error {
+	v := TranslationStrategy(text)
+	if err := v.validate(); err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+func (s TranslationStrategy) validate() error {
+	for _, known := range translationStrategies {
+		if string(s) == string(known) {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown translation strategy %q: want one of %v", string(s), translationStrategies)
+}
+
 // Validate reports every problem of the configuration, each naming its key.
 func (cfg *Config) Validate() error {
 	var errs []error
@@ -217,6 +259,9 @@ func (cfg *Config) Validate() error {
 	}
 	if err := cfg.Format.validate(); err != nil {
 		fieldErr("format", err)
+	}
+	if err := cfg.TranslationStrategy.validate(); err != nil {
+		fieldErr("translation_strategy", err)
 	}
 	for _, d := range []struct {
 		key   string

@@ -38,6 +38,8 @@ func TestLoadValidConfigs(t *testing.T) {
 		assert.Equal(t, want, cfg)
 		assert.Equal(t, MethodPut, cfg.Method)
 		assert.Equal(t, FormatProtobuf, cfg.Format)
+		assert.Equal(t, TranslationStrategy("UnderscoreEscapingWithSuffixes"), cfg.TranslationStrategy)
+		assert.Empty(t, cfg.Namespace)
 		assert.Equal(t, attrServiceInstance, cfg.Grouping.InstanceAttribute)
 		assert.Equal(t, 100_000, cfg.MaxSeries)
 		assert.Equal(t, 10_000, cfg.MaxSeriesPerGroup)
@@ -64,6 +66,8 @@ func TestLoadValidConfigs(t *testing.T) {
 		assert.Equal(t, configopaque.String("batch"), v)
 		assert.Equal(t, MethodPost, cfg.Method, "method is case-insensitive")
 		assert.Equal(t, FormatText, cfg.Format)
+		assert.Equal(t, TranslationStrategy("UnderscoreEscapingWithoutSuffixes"), cfg.TranslationStrategy)
+		assert.Equal(t, "ci", cfg.Namespace)
 		assert.Equal(t, 500, cfg.MaxSeries)
 		assert.Equal(t, 50, cfg.MaxSeriesPerGroup)
 		assert.Equal(t, 256, cfg.MaxLabelValueLength)
@@ -145,6 +149,7 @@ func TestInvalidConfigs(t *testing.T) {
 	for _, tt := range []struct{ name, key, msg string }{
 		{"unknown_method", "method", `unknown method "patch": want put or post`},
 		{"unknown_format", "format", `unknown format "json": want protobuf or text`},
+		{"unknown_translation_strategy", "translation_strategy", `unknown translation strategy "underscores"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := loadConfig(t, tt.name)
@@ -159,9 +164,11 @@ func TestInvalidConfigs(t *testing.T) {
 		cfg.Endpoint = "http://127.0.0.1:9091"
 		cfg.Method = "PATCH"
 		cfg.Format = ""
+		cfg.TranslationStrategy = "none"
 		err := cfg.Validate()
 		assert.ErrorContains(t, err, `method: unknown method "PATCH"`)
 		assert.ErrorContains(t, err, `format: unknown format ""`)
+		assert.ErrorContains(t, err, `translation_strategy: unknown translation strategy "none"`)
 	})
 }
 

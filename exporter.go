@@ -66,15 +66,17 @@ func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, erro
 		limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit.PushesPerSecond), cfg.RateLimit.Burst)
 	}
 	return &pushgatewayExporter{
-		limiter:    limiter,
-		cfg:        cfg,
-		settings:   set.TelemetrySettings,
-		logger:     set.Logger,
-		telemetry:  tb,
-		translator: newTranslator(cfg.Grouping).withLabelLimits(cfg.MaxLabelValueLength, cfg.MaxLabelsPerSeries),
-		states:     states,
-		bufPool:    sync.Pool{New: func() any { return new(bytes.Buffer) }},
-		warned:     map[string]bool{},
+		limiter:   limiter,
+		cfg:       cfg,
+		settings:  set.TelemetrySettings,
+		logger:    set.Logger,
+		telemetry: tb,
+		translator: newTranslator(cfg.Grouping).
+			withNaming(cfg.TranslationStrategy, cfg.Namespace).
+			withLabelLimits(cfg.MaxLabelValueLength, cfg.MaxLabelsPerSeries),
+		states:  states,
+		bufPool: sync.Pool{New: func() any { return new(bytes.Buffer) }},
+		warned:  map[string]bool{},
 	}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/prometheus/otlptranslator"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
@@ -36,6 +37,8 @@ func createDefaultConfig() component.Config {
 		RetryConfig:  configretry.NewDefaultBackOffConfig(),
 		Method:       MethodPut,
 		Format:       FormatProtobuf,
+		// Pushgateway 1.5 refuses UTF-8 names: escape them, Prometheus style.
+		TranslationStrategy: TranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes),
 		Grouping: GroupingConfig{
 			// The OTel resource attribute that identifies one process.
 			InstanceAttribute: attrServiceInstance,

@@ -92,6 +92,14 @@ func newTranslator(grouping GroupingConfig) *translator {
 	}
 }
 
+// withNaming sets the naming strategy and the metric name prefix.
+func (t *translator) withNaming(strategy TranslationStrategy, namespace string) *translator {
+	opt := otlptranslator.TranslationStrategyOption(strategy)
+	t.metricNamer = otlptranslator.NewMetricNamer(namespace, opt)
+	t.labelNamer = otlptranslator.LabelNamer{UTF8Allowed: !opt.ShouldEscape()}
+	return t
+}
+
 // withLabelLimits sets the bounds on one series' labels.
 func (t *translator) withLabelLimits(maxLabelLength, maxLabels int) *translator {
 	t.maxLabelLength, t.maxLabels = maxLabelLength, maxLabels

@@ -319,3 +319,29 @@ func TestTranslateLabelLimits(t *testing.T) {
 		})
 	}
 }
+
+func TestTranslateNamingStrategies(t *testing.T) {
+	tests := []struct {
+		strategy  string
+		namespace string
+		want      string
+	}{
+		{"UnderscoreEscapingWithSuffixes", "", "etl_rows_processed_total"},
+		{"UnderscoreEscapingWithSuffixes", "ci", "ci_etl_rows_processed_total"},
+		{"UnderscoreEscapingWithoutSuffixes", "", "etl_rows_processed"},
+		{"NoUTF8EscapingWithSuffixes", "", "etl.rows.processed_total"},
+		{"NoTranslation", "", "etl.rows.processed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.strategy+"/"+tt.namespace, func(t *testing.T) {
+			rm, m := oneMetric("etl.rows.processed", "{row}")
+			s := m.SetEmptySum()
+			s.SetIsMonotonic(true)
+			s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+			s.DataPoints().AppendEmpty().SetIntValue(1)
+			fams, _ := defaultTranslator().withNaming(TranslationStrategy(tt.strategy), tt.namespace).translateResource(rm)
+			require.Len(t, fams, 1)
+			assert.Equal(t, tt.want, fams[0].name)
+		})
+	}
+}
