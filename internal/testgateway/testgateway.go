@@ -35,6 +35,9 @@ type Gateway struct {
 
 	t      testing.TB
 	opts   Options
+	bin    string
+	addr   string
+	args   []string
 	cmd    *exec.Cmd
 	output *LockedBuffer
 	done   chan struct{}
@@ -114,10 +117,12 @@ func StartWith(t testing.TB, opts Options) *Gateway {
 			PersistenceFile: persistence,
 			t:               t,
 			opts:            opts,
+			bin:             bin,
+			addr:            addr,
+			args:            args,
 			output:          &LockedBuffer{},
-			done:            make(chan struct{}),
 		}
-		if lastErr = g.start(bin, addr, args); lastErr == nil {
+		if lastErr = g.start(); lastErr == nil {
 			t.Cleanup(g.Stop)
 			return g
 		}
@@ -126,21 +131,23 @@ func StartWith(t testing.TB, opts Options) *Gateway {
 	return nil
 }
 
-func (g *Gateway) start(bin, addr string, extraArgs []string) error {
+func (g *Gateway) start() error {
 	args := append([]string{
-		"--web.listen-address=" + addr,
+		"--web.listen-address=" + g.addr,
 		"--persistence.file=" + g.PersistenceFile,
 		"--persistence.interval=100ms",
-	}, extraArgs...)
-	g.cmd = exec.Command(bin, args...)
-	g.cmd.Stdout, g.cmd.Stderr = g.output, g.output
-	if err := g.cmd.Start(); err != nil {
+	}, g.args...)
+	cmd := exec.Command(g.bin, args...)
+	cmd.Stdout, cmd.Stderr = g.output, g.output
+	if err := cmd.Start(); err != nil {
 		return err
 	}
+	done := make(chan struct{})
 	go func() {
-		_ = g.cmd.Wait()
-		close(g.done)
+		_ = cmd.Wait()
+		close(done)
 	}()
+	g.cmd, g.done = cmd, done
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -174,6 +181,41 @@ func (g *Gateway) do(method, path, contentType string, body io.Reader) (*http.Re
 		req.SetBasicAuth(g.opts.Username, g.opts.Password)
 	}
 	return g.opts.Client.Do(req)
+}
+
+// Kill ends the gateway with SIGKILL, as a crash would: what it had not
+// yet written to its persistence file (every 100ms) is lost. Its address
+// then refuses connections until Restart.
+func (g *Gateway) Kill() {
+	select {
+	case <-g.done:
+		return
+	default:
+	}
+	_ = g.cmd.Process.Kill()
+	<-g.done
+}
+
+// Restart starts a stopped or killed gateway again on the same address,
+// with its persistence file (keepPersistence) or empty, and waits until it
+// is ready.
+func (g *Gateway) Restart(t testing.TB, keepPersistence bool) {
+	t.Helper()
+	g.Kill()
+	if !keepPersistence {
+		if err := os.Remove(g.PersistenceFile); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	var err error
+	// The port was ours a moment ago; a stray connection can hold it briefly.
+	for attempt := 0; attempt < 20; attempt++ {
+		if err = g.start(); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("restarting the gateway on %s: %v", g.addr, err)
 }
 
 // Stop ends the gateway (SIGTERM, then SIGKILL after 5s) and logs its

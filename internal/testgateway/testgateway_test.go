@@ -2,9 +2,12 @@ package testgateway
 
 import (
 	"fmt"
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // outcomeTB records how Binary ended a test instead of ending it.
@@ -37,4 +40,21 @@ func TestMissingBinaryFailsInCIAndSkipsElsewhere(t *testing.T) {
 func TestBinaryFromEnvironment(t *testing.T) {
 	t.Setenv("PUSHGATEWAY_BIN", "/opt/pushgateway")
 	assert.Equal(t, "/opt/pushgateway", Binary(t))
+}
+
+func TestKillAndRestart(t *testing.T) {
+	g := Start(t)
+	g.Push(t, "PUT", "/metrics/job/a", "text/plain; version=0.0.4", "x 1\n")
+	// Let the gateway write its persistence file (every 100ms) before the crash.
+	time.Sleep(500 * time.Millisecond)
+
+	g.Kill()
+	_, err := http.Get(g.URL + "/-/ready")
+	require.Error(t, err, "a killed gateway refuses connections")
+
+	g.Restart(t, true)
+	require.NotNil(t, g.Group(t, map[string]string{"job": "a"}), "the persisted group is back")
+
+	g.Restart(t, false)
+	assert.Nil(t, g.Group(t, map[string]string{"job": "a"}), "without its file the gateway starts empty")
 }
