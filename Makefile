@@ -2,6 +2,7 @@
 # make demo  run the example batch job and show what the Pushgateway stored
 # make test  vet, unit, integration (real Pushgateway), short fuzz and end-to-end (built collector) tests
 # make fuzz  the fuzz targets for longer (FUZZTIME each, default 2m)
+# make test-faults  only the fault-injection suite (make test runs it too), with its results
 
 GO          ?= go
 BUILD_DIR   := _build
@@ -13,7 +14,7 @@ SOURCES     := $(wildcard *.go internal/*/*.go) go.mod go.sum builder-config.yam
 FUZZ_TARGETS := FuzzTranslate FuzzGroupKeyURL
 FUZZTIME    ?= 2m
 
-.PHONY: all tools pushgateway build run demo test vet unit fuzz-short fuzz e2e generate clean
+.PHONY: all tools pushgateway build run demo test test-faults vet unit fuzz-short fuzz e2e generate clean
 
 all: build
 
@@ -57,6 +58,13 @@ fuzz:
 		echo "$(GO) test -run=^$$ -fuzz=^$$target\$$ -fuzztime=$(FUZZTIME) ."; \
 		$(GO) test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) . || exit 1; \
 	done
+
+# The fault suite is part of unit and e2e; this runs it alone and prints
+# the fault-result lines docs/RELIABILITY.md quotes.
+FAULT_LINES := grep -E '^(---|ok|FAIL)|fault-result|Error'
+test-faults: tools build
+	bash -o pipefail -c "$(GO) test -race -count=1 -run '^TestFault' -v . | $(FAULT_LINES)"
+	cd e2e && COLLECTOR_BIN=$(abspath $(COLLECTOR)) bash -o pipefail -c "$(GO) test -count=1 -run '^TestFault' -v ./... | $(FAULT_LINES)"
 
 e2e: build
 	cd e2e && COLLECTOR_BIN=$(abspath $(COLLECTOR)) $(GO) test -count=1 ./...

@@ -98,6 +98,10 @@ func (e *pushgatewayExporter) shutdown(ctx context.Context) error {
 	if e.cfg.DeleteOnShutdown && e.gateway != nil {
 		err = e.deleteAll(ctx)
 	}
+	if e.gateway != nil {
+		// Keep-alive connections would outlive the exporter otherwise.
+		e.gateway.client.CloseIdleConnections()
+	}
 	e.telemetry.Shutdown()
 	return err
 }
