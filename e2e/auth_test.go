@@ -365,9 +365,9 @@ func basicAuthHeader(user, password string) string {
 
 // logEntry is one line of the collector's JSON log.
 type logEntry struct {
-	Level string `json:"level"`
-	Msg   string `json:"msg"`
-	Error string `json:"error"`
+	Level, Msg, Error string
+	// Fields holds every key of the line.
+	Fields map[string]any
 }
 
 func logEntries(col *collector) []logEntry {
@@ -375,10 +375,12 @@ func logEntries(col *collector) []logEntry {
 	sc := bufio.NewScanner(strings.NewReader(col.logs.String()))
 	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
 	for sc.Scan() {
-		var e logEntry
-		if json.Unmarshal(sc.Bytes(), &e) == nil {
-			entries = append(entries, e)
+		var fields map[string]any
+		if json.Unmarshal(sc.Bytes(), &fields) != nil {
+			continue
 		}
+		text := func(key string) string { v, _ := fields[key].(string); return v }
+		entries = append(entries, logEntry{Level: text("level"), Msg: text("msg"), Error: text("error"), Fields: fields})
 	}
 	return entries
 }
