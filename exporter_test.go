@@ -18,7 +18,6 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
@@ -119,9 +118,7 @@ func TestSelfTelemetry(t *testing.T) {
 		gauge("a", "", 1, 1, map[string]any{"n": "1"}).
 		gauge("a", "", 1, 1, map[string]any{"n": "2"}).
 		gauge("a", "", 1, 1, map[string]any{"n": "3"})
-	delta := r.metric("d", "", "").SetEmptySum()
-	delta.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
-	delta.DataPoints().AppendEmpty().SetIntValue(1)
+	r.metric("d", "", "").SetEmptySum().DataPoints().AppendEmpty().SetIntValue(1) // no temporality
 	err := exp.ConsumeMetrics(context.Background(), b.md)
 	assert.ErrorContains(t, err, "max_series=2 reached: 1 points of new series were dropped")
 
@@ -129,7 +126,7 @@ func TestSelfTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(attribute.String("limit", "max_series"))}},
 		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 	metadatatest.AssertEqualExporterPushgatewayPointsDropped(t, tel,
-		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(attribute.String("reason", "delta_temporality"))}},
+		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(attribute.String("reason", "unspecified_temporality"))}},
 		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 	grp := gw.Group(t, map[string]string{"job": "etl"})
 	require.NotNil(t, grp)

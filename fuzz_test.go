@@ -153,7 +153,7 @@ func fuzzCheckFold(t *testing.T, batch fzBatch) {
 }
 
 var fuzzDropReasons = []dropReason{
-	dropDeltaTemporality, dropUnspecifiedTemporality, dropExponentialHistogram, dropUnknownType,
+	dropUnspecifiedTemporality, dropExponentialHistogram, dropUnknownType,
 	dropNoRecordedValue, dropNoValue, dropInvalidName, dropInvalidHistogram, dropLabelTooLong,
 	dropTooManyLabels, dropInvalidGroup,
 }

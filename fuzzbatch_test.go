@@ -724,7 +724,8 @@ func fuzzTranslateSeeds() []fzBatch {
 				{Kind: fzSummary, Name: "latency", Unit: "ms", Points: []fzPoint{{Count: 2, Sum: 10, Quantiles: [][2]float64{{0.5, 4}, {0.99, 6}}}}},
 			}},
 		}),
-		// What cannot be pushed: delta, unspecified, exponential, empty, no value.
+		// What cannot be pushed (unspecified temporality, exponential, empty, no
+		// value) next to a delta sum, which is accumulated.
 		one(fzResource{
 			WellKnown: fzService(fzS("drops"), nil, nil, nil),
 			Scopes: [][]fzMetric{{

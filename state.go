@@ -78,6 +78,8 @@ type familyState struct {
 type seriesState struct {
 	time   pcommon.Timestamp
 	metric *dto.Metric
+	// delta says metric is the running total of delta points.
+	delta bool
 }
 
 // applyResult says what applying translated families did.
@@ -143,23 +145,35 @@ func (s *groupStates) apply(key groupKey, fams []family) applyResult {
 			g.families[f.name] = fs
 		}
 		fs.help = f.help
+		if f.delta {
+			// Deltas add up in time order, whatever order the batch had.
+			slices.SortStableFunc(f.points, func(a, b point) int { return cmp.Compare(a.time, b.time) })
+		}
 		for _, p := range f.points {
 			sig := labelSignature(p.metric.GetLabel())
 			held, ok := fs.series[sig]
+			metric := p.metric
 			switch {
+			case ok && f.delta:
+				var stale bool
+				if metric, stale = foldDelta(held, p); stale {
+					res.stale = append(res.stale, f.name+p.labelsString())
+					continue
+				}
 			case ok && p.time < held.time:
 				res.stale = append(res.stale, f.name+p.labelsString())
 				continue
-			case !ok && s.maxSeriesPerGroup > 0 && g.series >= s.maxSeriesPerGroup:
+			case ok:
+			case s.maxSeriesPerGroup > 0 && g.series >= s.maxSeriesPerGroup:
 				res.refusedInGroup++
 				continue
-			case !ok && !s.reserveSeries():
+			case !s.reserveSeries():
 				res.refused++
 				continue
-			case !ok:
+			default:
 				g.series++
 			}
-			fs.series[sig] = seriesState{time: p.time, metric: p.metric}
+			fs.series[sig] = seriesState{time: p.time, metric: metric, delta: f.delta}
 			changed = true
 		}
 		if len(fs.series) == 0 {

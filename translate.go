@@ -18,7 +18,6 @@ import (
 type dropReason string
 
 const (
-	dropDeltaTemporality       dropReason = "delta_temporality"
 	dropUnspecifiedTemporality dropReason = "unspecified_temporality"
 	dropExponentialHistogram   dropReason = "exponential_histogram"
 	dropUnknownType            dropReason = "unknown_type"
@@ -46,6 +45,9 @@ type family struct {
 	help   string
 	typ    dto.MetricType
 	points []point
+	// delta says the points are deltas, to be added to what their series
+	// holds (see groupStates.apply).
+	delta bool
 }
 
 // point is one translated data point: a Prometheus metric with sorted labels
@@ -54,6 +56,9 @@ type family struct {
 type point struct {
 	time   pcommon.Timestamp
 	metric *dto.Metric
+	// start is the OTLP start time; for a delta point, the start of the
+	// interval it counts.
+	start pcommon.Timestamp
 }
 
 // gatewayReservedNames are the families the Pushgateway writes into every
@@ -138,6 +143,7 @@ func (t *translator) translateMetric(m pmetric.Metric) (family, []drop) {
 		if reason, ok := unsupportedTemporality(sum.AggregationTemporality()); ok {
 			return fam, drops.all(m, reason)
 		}
+		fam.delta = sum.AggregationTemporality() == pmetric.AggregationTemporalityDelta
 		fam.typ, nameType = dto.MetricType_GAUGE, otlptranslator.MetricTypeNonMonotonicCounter
 		if sum.IsMonotonic() {
 			fam.typ, nameType = dto.MetricType_COUNTER, otlptranslator.MetricTypeMonotonicCounter
@@ -146,6 +152,7 @@ func (t *translator) translateMetric(m pmetric.Metric) (family, []drop) {
 		if reason, ok := unsupportedTemporality(m.Histogram().AggregationTemporality()); ok {
 			return fam, drops.all(m, reason)
 		}
+		fam.delta = m.Histogram().AggregationTemporality() == pmetric.AggregationTemporalityDelta
 		fam.typ, nameType = dto.MetricType_HISTOGRAM, otlptranslator.MetricTypeHistogram
 	case pmetric.MetricTypeSummary:
 		fam.typ, nameType = dto.MetricType_SUMMARY, otlptranslator.MetricTypeSummary
@@ -177,12 +184,12 @@ func (t *translator) translateMetric(m pmetric.Metric) (family, []drop) {
 	return fam, drops.list
 }
 
+// unsupportedTemporality refuses an unspecified temporality: neither adding
+// nor replacing would be right.
 func unsupportedTemporality(temp pmetric.AggregationTemporality) (dropReason, bool) {
 	switch temp {
-	case pmetric.AggregationTemporalityCumulative:
+	case pmetric.AggregationTemporalityCumulative, pmetric.AggregationTemporalityDelta:
 		return "", false
-	case pmetric.AggregationTemporalityDelta:
-		return dropDeltaTemporality, true
 	default:
 		return dropUnspecifiedTemporality, true
 	}
@@ -217,7 +224,7 @@ func (t *translator) numberPoints(m pmetric.Metric, dps pmetric.NumberDataPointS
 		} else {
 			pm.Gauge = &dto.Gauge{Value: proto.Float64(v)}
 		}
-		points = append(points, point{time: dp.Timestamp(), metric: pm})
+		points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm})
 	}
 	return points
 }
@@ -257,7 +264,7 @@ func (t *translator) histogramPoints(m pmetric.Metric, drops *dropCounter) []poi
 			continue
 		}
 		pm := &dto.Metric{Label: labels, Histogram: h}
-		points = append(points, point{time: dp.Timestamp(), metric: pm})
+		points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm})
 	}
 	return points
 }

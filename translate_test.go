@@ -198,24 +198,6 @@ func TestTranslateDrops(t *testing.T) {
 		points int
 	}{
 		{
-			name: "delta sum", reason: dropDeltaTemporality, points: 2,
-			fill: func(m pmetric.Metric) {
-				s := m.SetEmptySum()
-				s.SetIsMonotonic(true)
-				s.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
-				s.DataPoints().AppendEmpty().SetIntValue(1)
-				s.DataPoints().AppendEmpty().SetIntValue(2)
-			},
-		},
-		{
-			name: "delta histogram", reason: dropDeltaTemporality, points: 1,
-			fill: func(m pmetric.Metric) {
-				h := m.SetEmptyHistogram()
-				h.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
-				h.DataPoints().AppendEmpty()
-			},
-		},
-		{
 			name: "sum without temporality", reason: dropUnspecifiedTemporality, points: 1,
 			fill: func(m pmetric.Metric) { m.SetEmptySum().DataPoints().AppendEmpty().SetIntValue(1) },
 		},
