@@ -51,6 +51,12 @@ type Config struct {
 	// the configuration is read.
 	TranslationStrategy TranslationStrategy `mapstructure:"translation_strategy"`
 
+	// ExponentialHistograms is how OTLP exponential histograms are pushed:
+	// native (default: Prometheus native histograms, protobuf only) or
+	// classic (le buckets at the exponential bounds). With format text
+	// they are always classic. Any other value is refused when read.
+	ExponentialHistograms ExponentialHistogramMode `mapstructure:"exponential_histograms"`
+
 	// Namespace, when set, prefixes every metric name (namespace_name).
 	Namespace string `mapstructure:"namespace"`
 
@@ -213,6 +219,34 @@ func (f PushFormat) validate() error {
 	return fmt.Errorf("unknown format %q: want protobuf or text", string(f))
 }
 
+// ExponentialHistogramMode is how exponential histograms are pushed.
+type ExponentialHistogramMode string
+
+const (
+	// ExponentialHistogramsNative pushes Prometheus native histograms.
+	ExponentialHistogramsNative ExponentialHistogramMode = "native"
+	// ExponentialHistogramsClassic pushes classic le buckets.
+	ExponentialHistogramsClassic ExponentialHistogramMode = "classic"
+)
+
+// UnmarshalText accepts native or classic, in any case.
+func (e *ExponentialHistogramMode) UnmarshalText(text []byte) error {
+	v := ExponentialHistogramMode(strings.ToLower(string(text)))
+	if err := v.validate(); err != nil {
+		return err
+	}
+	*e = v
+	return nil
+}
+
+func (e ExponentialHistogramMode) validate() error {
+	switch e {
+	case ExponentialHistogramsNative, ExponentialHistogramsClassic:
+		return nil
+	}
+	return fmt.Errorf("unknown mode %q: want native or classic", string(e))
+}
+
 // TranslationStrategy names one of otlptranslator's naming strategies.
 type TranslationStrategy string
 
@@ -259,6 +293,9 @@ func (cfg *Config) Validate() error {
 	}
 	if err := cfg.Format.validate(); err != nil {
 		fieldErr("format", err)
+	}
+	if err := cfg.ExponentialHistograms.validate(); err != nil {
+		fieldErr("exponential_histograms", err)
 	}
 	if err := cfg.TranslationStrategy.validate(); err != nil {
 		fieldErr("translation_strategy", err)

@@ -40,6 +40,7 @@ func TestLoadValidConfigs(t *testing.T) {
 		assert.Equal(t, FormatProtobuf, cfg.Format)
 		assert.Equal(t, TranslationStrategy("UnderscoreEscapingWithSuffixes"), cfg.TranslationStrategy)
 		assert.Empty(t, cfg.Namespace)
+		assert.Equal(t, ExponentialHistogramsNative, cfg.ExponentialHistograms)
 		assert.Equal(t, attrServiceInstance, cfg.Grouping.InstanceAttribute)
 		assert.Equal(t, 100_000, cfg.MaxSeries)
 		assert.Equal(t, 10_000, cfg.MaxSeriesPerGroup)
@@ -68,6 +69,7 @@ func TestLoadValidConfigs(t *testing.T) {
 		assert.Equal(t, FormatText, cfg.Format)
 		assert.Equal(t, TranslationStrategy("UnderscoreEscapingWithoutSuffixes"), cfg.TranslationStrategy)
 		assert.Equal(t, "ci", cfg.Namespace)
+		assert.Equal(t, ExponentialHistogramsClassic, cfg.ExponentialHistograms, "case-insensitive")
 		assert.Equal(t, 500, cfg.MaxSeries)
 		assert.Equal(t, 50, cfg.MaxSeriesPerGroup)
 		assert.Equal(t, 256, cfg.MaxLabelValueLength)
@@ -149,6 +151,7 @@ func TestInvalidConfigs(t *testing.T) {
 	for _, tt := range []struct{ name, key, msg string }{
 		{"unknown_method", "method", `unknown method "patch": want put or post`},
 		{"unknown_format", "format", `unknown format "json": want protobuf or text`},
+		{"unknown_exponential_histograms", "exponential_histograms", `unknown mode "sparse": want native or classic`},
 		{"unknown_translation_strategy", "translation_strategy", `unknown translation strategy "underscores"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,10 +168,12 @@ func TestInvalidConfigs(t *testing.T) {
 		cfg.Method = "PATCH"
 		cfg.Format = ""
 		cfg.TranslationStrategy = "none"
+		cfg.ExponentialHistograms = ""
 		err := cfg.Validate()
 		assert.ErrorContains(t, err, `method: unknown method "PATCH"`)
 		assert.ErrorContains(t, err, `format: unknown format ""`)
 		assert.ErrorContains(t, err, `translation_strategy: unknown translation strategy "none"`)
+		assert.ErrorContains(t, err, `exponential_histograms: unknown mode ""`)
 	})
 }
 

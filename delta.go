@@ -19,7 +19,9 @@ import (
 //     it replaces the total, which Prometheus reads as a counter reset;
 //   - a point that starts where the held one ended (or has no start time)
 //     is added to it;
-//   - a histogram whose bucket bounds changed starts a new run too.
+//   - a histogram whose bucket bounds changed starts a new run too; native
+//     histograms of different schemas add up at the coarser one, but a
+//     changed zero threshold starts a new run.
 func foldDelta(held seriesState, p point) (next *dto.Metric, stale bool) {
 	switch {
 	case p.time <= held.time:
@@ -54,6 +56,9 @@ func addMetrics(a, b *dto.Metric) *dto.Metric {
 }
 
 func addHistograms(a, b *dto.Histogram) *dto.Histogram {
+	if a.Schema != nil && b.Schema != nil {
+		return addNative(a, b)
+	}
 	if len(a.Bucket) != len(b.Bucket) || a.Schema != nil || b.Schema != nil {
 		return nil
 	}

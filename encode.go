@@ -28,8 +28,13 @@ func (f PushFormat) expfmtFormat() expfmt.Format {
 	return expfmt.NewFormat(expfmt.TypeProtoDelim)
 }
 
-// encodeFamilies writes families in the push format into buf.
-func encodeFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily, format PushFormat) error {
+// encodeFamilies writes families in the push format into buf. Native
+// histograms go as they are only in protobuf with native set; otherwise
+// (the text format cannot carry them) as classic buckets.
+func encodeFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily, format PushFormat, native bool) error {
+	if format == FormatText || !native {
+		fams = withClassicHistograms(fams)
+	}
 	enc := expfmt.NewEncoder(buf, format.expfmtFormat())
 	for _, mf := range fams {
 		if err := enc.Encode(mf); err != nil {

@@ -212,7 +212,7 @@ func (e *pushgatewayExporter) pushGroupLocked(ctx context.Context, g *groupState
 		buf.Reset()
 		e.bufPool.Put(buf)
 	}()
-	if err := encodeFamilies(buf, g.snapshot(), e.cfg.Format); err != nil {
+	if err := encodeFamilies(buf, g.snapshot(), e.cfg.Format, e.cfg.ExponentialHistograms == ExponentialHistogramsNative); err != nil {
 		return consumererror.NewPermanent(fmt.Errorf("pushing group %s: %w", g.key, err))
 	}
 	start := time.Now()

@@ -32,11 +32,12 @@ func createDefaultConfig() component.Config {
 	clientCfg.Timeout = 10 * time.Second
 
 	return &Config{
-		ClientConfig: clientCfg,
-		QueueConfig:  configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
-		RetryConfig:  configretry.NewDefaultBackOffConfig(),
-		Method:       MethodPut,
-		Format:       FormatProtobuf,
+		ClientConfig:          clientCfg,
+		QueueConfig:           configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
+		RetryConfig:           configretry.NewDefaultBackOffConfig(),
+		Method:                MethodPut,
+		Format:                FormatProtobuf,
+		ExponentialHistograms: ExponentialHistogramsNative,
 		// Pushgateway 1.5 refuses UTF-8 names: escape them, Prometheus style.
 		TranslationStrategy: TranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes),
 		Grouping: GroupingConfig{

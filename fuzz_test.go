@@ -153,7 +153,7 @@ func fuzzCheckFold(t *testing.T, batch fzBatch) {
 }
 
 var fuzzDropReasons = []dropReason{
-	dropUnspecifiedTemporality, dropExponentialHistogram, dropUnknownType,
+	dropUnspecifiedTemporality, dropScaleTooLow, dropUnknownType,
 	dropNoRecordedValue, dropNoValue, dropInvalidName, dropInvalidHistogram, dropLabelTooLong,
 	dropTooManyLabels, dropInvalidGroup,
 }
@@ -264,11 +264,22 @@ func fuzzCheckSnapshot(t *testing.T, key groupKey, snap []*dto.MetricFamily) {
 	require.NoError(t, fuzzSuffixCollision(types), "in group %s", key)
 
 	var buf bytes.Buffer
-	require.NoError(t, encodeFamilies(&buf, snap, FormatProtobuf))
+	require.NoError(t, encodeFamilies(&buf, snap, FormatProtobuf, true))
 	fuzzCheckParsed(t, snap, fuzzDecodeProtobuf(t, buf.Bytes()), FormatProtobuf)
 
+	classic := withClassicHistograms(snap)
+	for _, mf := range classic {
+		for _, m := range mf.GetMetric() {
+			require.False(t, isNative(m), "family %q: classic only", mf.GetName())
+			fuzzCheckMetricValue(t, mf, m)
+		}
+	}
 	buf.Reset()
-	require.NoError(t, encodeFamilies(&buf, snap, FormatText))
+	require.NoError(t, encodeFamilies(&buf, snap, FormatProtobuf, false))
+	fuzzCheckParsed(t, classic, fuzzDecodeProtobuf(t, buf.Bytes()), FormatProtobuf)
+
+	buf.Reset()
+	require.NoError(t, encodeFamilies(&buf, snap, FormatText, true))
 	body := buf.String()
 	parser := expfmt.NewTextParser(model.LegacyValidation)
 	parsed, err := parser.TextToMetricFamilies(strings.NewReader(body))
@@ -277,7 +288,7 @@ func fuzzCheckSnapshot(t *testing.T, key groupKey, snap []*dto.MetricFamily) {
 	for _, name := range slices.Sorted(maps.Keys(parsed)) {
 		textFams = append(textFams, parsed[name])
 	}
-	fuzzCheckParsed(t, snap, textFams, FormatText)
+	fuzzCheckParsed(t, classic, textFams, FormatText)
 }
 
 // fuzzSuffixCollision is client_golang's checkSuffixCollisions, which the
@@ -317,6 +328,10 @@ func fuzzCheckMetricValue(t *testing.T, mf *dto.MetricFamily, m *dto.Metric) {
 		require.NotNil(t, m.Gauge, "family %q", mf.GetName())
 	case dto.MetricType_HISTOGRAM:
 		require.NotNil(t, m.Histogram, "family %q", mf.GetName())
+		if isNative(m) {
+			fuzzCheckNative(t, mf.GetName(), m.Histogram)
+			return
+		}
 		buckets := m.Histogram.GetBucket()
 		require.NotEmpty(t, buckets, "family %q", mf.GetName())
 		last := buckets[len(buckets)-1]
@@ -327,6 +342,33 @@ func fuzzCheckMetricValue(t *testing.T, mf *dto.MetricFamily, m *dto.Metric) {
 	default:
 		require.Failf(t, "unexpected family type", "family %q: %s", mf.GetName(), mf.GetType())
 	}
+}
+
+// fuzzCheckNative checks a native histogram: a schema Prometheus knows, and
+// buckets that decode to non-negative counts adding up to the count.
+func fuzzCheckNative(t *testing.T, name string, h *dto.Histogram) {
+	t.Helper()
+	require.GreaterOrEqual(t, h.GetSchema(), int32(minNativeSchema), "family %q", name)
+	require.LessOrEqual(t, h.GetSchema(), int32(maxNativeSchema), "family %q", name)
+	require.Empty(t, h.Bucket, "family %q: native only", name)
+	total := h.GetZeroCount()
+	for _, side := range []struct {
+		spans  []*dto.BucketSpan
+		deltas []int64
+	}{{h.PositiveSpan, h.PositiveDelta}, {h.NegativeSpan, h.NegativeDelta}} {
+		var length uint32
+		for _, sp := range side.spans {
+			length += sp.GetLength()
+		}
+		require.Len(t, side.deltas, int(length), "family %q: one delta per bucket", name)
+		var count int64
+		for _, d := range side.deltas {
+			count += d
+			require.GreaterOrEqual(t, count, int64(0), "family %q: bucket counts", name)
+			total += uint64(count)
+		}
+	}
+	require.Equal(t, h.GetSampleCount(), total, "family %q: buckets add up to the count", name)
 }
 
 func fuzzDecodeProtobuf(t *testing.T, body []byte) []*dto.MetricFamily {
@@ -425,6 +467,17 @@ func fuzzCheckSameValue(t *testing.T, format PushFormat, name string, want, got 
 		require.NotNil(t, gh)
 		sameCount("count", wh.GetSampleCount(), gh, nil)
 		sameFloat("sum", wh.GetSampleSum(), gh.GetSampleSum())
+		if wh.Schema != nil {
+			require.Equal(t, FormatProtobuf, format, "family %q: native histograms only in protobuf", name)
+			require.Equal(t, wh.GetSchema(), gh.GetSchema())
+			sameFloat("zero threshold", wh.GetZeroThreshold(), gh.GetZeroThreshold())
+			require.Equal(t, wh.GetZeroCount(), gh.GetZeroCount())
+			require.Equal(t, spansOf(wh.PositiveSpan), spansOf(gh.PositiveSpan))
+			require.Equal(t, wh.PositiveDelta, gh.PositiveDelta)
+			require.Equal(t, spansOf(wh.NegativeSpan), spansOf(gh.NegativeSpan))
+			require.Equal(t, wh.NegativeDelta, gh.NegativeDelta)
+			return
+		}
 		var wb []*dto.Bucket
 		for _, b := range wh.GetBucket() {
 			if format == FormatProtobuf || !math.IsNaN(b.GetUpperBound()) {

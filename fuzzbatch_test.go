@@ -134,6 +134,7 @@ type fzPoint struct {
 	Count     uint64
 	Sum       float64
 	Scale     int8
+	Offset    int8 // exponential: the offset of both bucket sides
 	Bounds    []float64
 	Counts    []uint64
 	Quantiles [][2]float64
@@ -173,7 +174,7 @@ func (m fzMetric) String() string {
 		case fzHistogram:
 			s += fmt.Sprintf(" count=%d sum=%v bounds=%v counts=%v", p.Count, p.Sum, p.Bounds, p.Counts)
 		case fzExpHistogram:
-			s += fmt.Sprintf(" count=%d sum=%v scale=%d counts=%v", p.Count, p.Sum, p.Scale, p.Counts)
+			s += fmt.Sprintf(" count=%d sum=%v scale=%d offset=%d counts=%v", p.Count, p.Sum, p.Scale, p.Offset, p.Counts)
 		case fzSummary:
 			s += fmt.Sprintf(" count=%d sum=%v quantiles=%v", p.Count, p.Sum, p.Quantiles)
 		}
@@ -367,7 +368,7 @@ func (r *fzReader) metric() fzMetric {
 				p.Counts = append(p.Counts, r.u64())
 			}
 		case fzExpHistogram:
-			p.Count, p.Sum, p.Scale = r.u64(), r.f64(), int8(r.byte())
+			p.Count, p.Sum, p.Scale, p.Offset = r.u64(), r.f64(), int8(r.byte()), int8(r.byte())
 			for range r.intn(9) {
 				p.Counts = append(p.Counts, r.u64())
 			}
@@ -487,7 +488,20 @@ func (fm fzMetric) appendTo(ms pmetric.MetricSlice) {
 			dp.SetCount(p.Count)
 			dp.SetSum(p.Sum)
 			dp.SetScale(int32(p.Scale))
-			dp.Positive().BucketCounts().FromRaw(p.Counts)
+			// The first third of the counts is the negative side; a count
+			// of 0 is the sum of the buckets, so that most points are valid.
+			neg, pos := p.Counts[:len(p.Counts)/3], p.Counts[len(p.Counts)/3:]
+			dp.Negative().SetOffset(int32(p.Offset))
+			dp.Negative().BucketCounts().FromRaw(neg)
+			dp.Positive().SetOffset(int32(p.Offset))
+			dp.Positive().BucketCounts().FromRaw(pos)
+			if p.Count == 0 {
+				var n uint64
+				for _, c := range p.Counts {
+					n += c
+				}
+				dp.SetCount(n)
+			}
 		}
 	case fzSummary:
 		s := m.SetEmptySummary()
@@ -670,6 +684,7 @@ func (w *fzWriter) metric(m fzMetric) {
 			w.u64(p.Count)
 			w.f64(p.Sum)
 			w.byte(uint8(p.Scale))
+			w.byte(uint8(p.Offset))
 			w.n(len(p.Counts), 9, "exponential buckets")
 			for _, c := range p.Counts {
 				w.u64(c)
@@ -724,14 +739,25 @@ func fuzzTranslateSeeds() []fzBatch {
 				{Kind: fzSummary, Name: "latency", Unit: "ms", Points: []fzPoint{{Count: 2, Sum: 10, Quantiles: [][2]float64{{0.5, 4}, {0.99, 6}}}}},
 			}},
 		}),
-		// What cannot be pushed (unspecified temporality, exponential, empty, no
-		// value) next to a delta sum, which is accumulated.
+		// Delta exponential histograms, above scale 8 and rescaled.
+		one(fzResource{
+			WellKnown: fzService(fzS("exp"), nil, nil, nil),
+			Scopes: [][]fzMetric{{
+				{Kind: fzExpHistogram, Flags: delta, Name: "x", Points: []fzPoint{
+					{Time: 1, Scale: 12, Offset: -7, Counts: []uint64{1, 2, 3, 4, 5, 6}},
+					{Time: 2, Scale: 3, Offset: 100, Counts: []uint64{9}},
+				}},
+			}},
+		}),
+		// What cannot be pushed (unspecified temporality, an exponential
+		// scale below -4, empty, no value) next to a delta sum, which is
+		// accumulated.
 		one(fzResource{
 			WellKnown: fzService(fzS("drops"), nil, nil, nil),
 			Scopes: [][]fzMetric{{
 				{Kind: fzSum, Flags: 1 | delta, Name: "d", Points: []fzPoint{{ValueKind: 0, Int: 1}, {ValueKind: 0, Int: 2}}},
 				{Kind: fzHistogram, Flags: unspecified, Name: "u", Points: []fzPoint{{Count: 1}}},
-				{Kind: fzExpHistogram, Name: "e", Points: []fzPoint{{Count: 2, Scale: -3, Counts: []uint64{1, 1}}}},
+				{Kind: fzExpHistogram, Name: "e", Points: []fzPoint{{Count: 2, Scale: -5, Counts: []uint64{1, 1}}}},
 				{Kind: fzEmpty, Name: "empty"},
 			}, {
 				{Kind: fzGauge, Name: "none", Points: []fzPoint{{ValueKind: 2}, {Flags: 3, ValueKind: 1, Dbl: 1}}},

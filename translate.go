@@ -19,7 +19,7 @@ type dropReason string
 
 const (
 	dropUnspecifiedTemporality dropReason = "unspecified_temporality"
-	dropExponentialHistogram   dropReason = "exponential_histogram"
+	dropScaleTooLow            dropReason = "scale_too_low"
 	dropUnknownType            dropReason = "unknown_type"
 	dropNoRecordedValue        dropReason = "no_recorded_value"
 	dropNoValue                dropReason = "no_value"
@@ -157,7 +157,11 @@ func (t *translator) translateMetric(m pmetric.Metric) (family, []drop) {
 	case pmetric.MetricTypeSummary:
 		fam.typ, nameType = dto.MetricType_SUMMARY, otlptranslator.MetricTypeSummary
 	case pmetric.MetricTypeExponentialHistogram:
-		return fam, drops.all(m, dropExponentialHistogram)
+		if reason, ok := unsupportedTemporality(m.ExponentialHistogram().AggregationTemporality()); ok {
+			return fam, drops.all(m, reason)
+		}
+		fam.delta = m.ExponentialHistogram().AggregationTemporality() == pmetric.AggregationTemporalityDelta
+		fam.typ, nameType = dto.MetricType_HISTOGRAM, otlptranslator.MetricTypeExponentialHistogram
 	default:
 		return fam, drops.all(m, dropUnknownType)
 	}
@@ -180,6 +184,8 @@ func (t *translator) translateMetric(m pmetric.Metric) (family, []drop) {
 		fam.points = t.histogramPoints(m, &drops)
 	case pmetric.MetricTypeSummary:
 		fam.points = t.summaryPoints(m, &drops)
+	case pmetric.MetricTypeExponentialHistogram:
+		fam.points = t.expHistogramPoints(m, &drops)
 	}
 	return fam, drops.list
 }
@@ -265,6 +271,32 @@ func (t *translator) histogramPoints(m pmetric.Metric, drops *dropCounter) []poi
 		}
 		pm := &dto.Metric{Label: labels, Histogram: h}
 		points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm})
+	}
+	return points
+}
+
+// expHistogramPoints translates exponential histogram points into native
+// histograms (see nativeHistogram); encoding turns them into classic
+// buckets where native ones cannot go.
+func (t *translator) expHistogramPoints(m pmetric.Metric, drops *dropCounter) []point {
+	dps := m.ExponentialHistogram().DataPoints()
+	points := make([]point, 0, dps.Len())
+	for i := 0; i < dps.Len(); i++ {
+		dp := dps.At(i)
+		if dp.Flags().NoRecordedValue() {
+			drops.add(m, dropNoRecordedValue)
+			continue
+		}
+		h, reason := nativeHistogram(dp)
+		if reason == "" {
+			var labels []*dto.LabelPair
+			if labels, reason = t.labels(dp.Attributes(), "le"); reason == "" {
+				pm := &dto.Metric{Label: labels, Histogram: h}
+				points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm})
+				continue
+			}
+		}
+		drops.add(m, reason)
 	}
 	return points
 }

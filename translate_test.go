@@ -202,8 +202,17 @@ func TestTranslateDrops(t *testing.T) {
 			fill: func(m pmetric.Metric) { m.SetEmptySum().DataPoints().AppendEmpty().SetIntValue(1) },
 		},
 		{
-			name: "exponential histogram", reason: dropExponentialHistogram, points: 1,
+			name: "exponential histogram without temporality", reason: dropUnspecifiedTemporality, points: 1,
 			fill: func(m pmetric.Metric) { m.SetEmptyExponentialHistogram().DataPoints().AppendEmpty() },
+		},
+		{
+			name: "exponential histogram of scale -5", reason: dropScaleTooLow, points: 1,
+			fill: func(m pmetric.Metric) {
+				h := m.SetEmptyExponentialHistogram()
+				h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+				dp := h.DataPoints().AppendEmpty()
+				dp.SetScale(-5)
+			},
 		},
 		{
 			name: "metric without data", reason: dropUnknownType, points: 1,
