@@ -60,6 +60,21 @@ type Config struct {
 	// Namespace, when set, prefixes every metric name (namespace_name).
 	Namespace string `mapstructure:"namespace"`
 
+	// ScopeLabels adds otel_scope_name and otel_scope_version (when not
+	// empty) to every series, as the OTel Prometheus compatibility rules
+	// say. Default true.
+	ScopeLabels bool `mapstructure:"scope_labels"`
+
+	// TargetInfo adds to each group a target_info gauge (value 1) labelled
+	// with the resource attributes other than service.name,
+	// service.namespace, service.instance.id and those used for grouping.
+	// Default true.
+	TargetInfo bool `mapstructure:"target_info"`
+
+	// ResourceToTelemetryConversion, when enabled, copies every resource
+	// attribute onto every series as a label. Default off.
+	ResourceToTelemetryConversion ResourceToTelemetryConfig `mapstructure:"resource_to_telemetry_conversion"`
+
 	// Grouping decides which Pushgateway group each resource's metrics go to.
 	Grouping GroupingConfig `mapstructure:"grouping"`
 
@@ -217,6 +232,11 @@ func (f PushFormat) validate() error {
 		return nil
 	}
 	return fmt.Errorf("unknown format %q: want protobuf or text", string(f))
+}
+
+// ResourceToTelemetryConfig switches resource attributes as labels.
+type ResourceToTelemetryConfig struct {
+	Enabled bool `mapstructure:"enabled"`
 }
 
 // ExponentialHistogramMode is how exponential histograms are pushed.

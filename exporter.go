@@ -73,6 +73,7 @@ func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, erro
 		telemetry: tb,
 		translator: newTranslator(cfg.Grouping).
 			withNaming(cfg.TranslationStrategy, cfg.Namespace).
+			withResourceLabels(cfg.ScopeLabels, cfg.TargetInfo, cfg.ResourceToTelemetryConversion.Enabled).
 			withLabelLimits(cfg.MaxLabelValueLength, cfg.MaxLabelsPerSeries),
 		states:  states,
 		bufPool: sync.Pool{New: func() any { return new(bytes.Buffer) }},

@@ -38,6 +38,8 @@ func createDefaultConfig() component.Config {
 		Method:                MethodPut,
 		Format:                FormatProtobuf,
 		ExponentialHistograms: ExponentialHistogramsNative,
+		ScopeLabels:           true,
+		TargetInfo:            true,
 		// Pushgateway 1.5 refuses UTF-8 names: escape them, Prometheus style.
 		TranslationStrategy: TranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes),
 		Grouping: GroupingConfig{

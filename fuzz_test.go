@@ -167,7 +167,7 @@ func fuzzCheckPointAccounting(t *testing.T, tr *translator, rm pmetric.ResourceM
 		ms := sms.At(i).Metrics()
 		for j := 0; j < ms.Len(); j++ {
 			m := ms.At(j)
-			fam, drops := tr.translateMetric(m)
+			fam, drops := tr.translateMetric(m, nil)
 			dropped := 0
 			for _, d := range drops {
 				require.Positive(t, d.points, "drop %+v", d)

@@ -64,9 +64,14 @@ func TestHostileGroupingValues(t *testing.T) {
 		"ctl\t\r\n|":   "5",
 		"many-attrs|i": "6",
 	}, got, "resource attributes outside the key are not labels; refused resources leave nothing")
+	_, hasTargetInfo := gw.Group(t, map[string]string{"job": "many-attrs", "instance": "i"}).Families["target_info"]
+	assert.False(t, hasTargetInfo, "5000 attributes are too many labels for target_info")
 
 	metadatatest.AssertEqualExporterPushgatewayPointsDropped(t, tel,
-		[]metricdata.DataPoint[int64]{{Value: 3, Attributes: attribute.NewSet(attribute.String("reason", "invalid_group"))}},
+		[]metricdata.DataPoint[int64]{
+			{Value: 3, Attributes: attribute.NewSet(attribute.String("reason", "invalid_group"))},
+			{Value: 1, Attributes: attribute.NewSet(attribute.String("reason", "too_many_labels"))},
+		},
 		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 }
 

@@ -62,8 +62,33 @@ type point struct {
 }
 
 // gatewayReservedNames are the families the Pushgateway writes into every
-// group itself; a pushed one would be silently overwritten.
-var gatewayReservedNames = map[string]bool{"push_time_seconds": true, "push_failure_time_seconds": true}
+// group itself (a pushed one would be silently overwritten), and those it
+// exposes about itself (1.5.1): a pushed family of such a name is refused
+// with 400 unless its type and help are exactly the gateway's, so it is
+// never pushed. Every pushgateway_* name is the gateway's too.
+var gatewayReservedNames = map[string]bool{
+	"push_time_seconds": true, "push_failure_time_seconds": true,
+	"go_gc_duration_seconds": true, "go_goroutines": true, "go_info": true, "go_threads": true,
+	"go_memstats_alloc_bytes": true, "go_memstats_alloc_bytes_total": true,
+	"go_memstats_buck_hash_sys_bytes": true, "go_memstats_frees_total": true,
+	"go_memstats_gc_sys_bytes": true, "go_memstats_heap_alloc_bytes": true,
+	"go_memstats_heap_idle_bytes": true, "go_memstats_heap_inuse_bytes": true,
+	"go_memstats_heap_objects": true, "go_memstats_heap_released_bytes": true,
+	"go_memstats_heap_sys_bytes": true, "go_memstats_last_gc_time_seconds": true,
+	"go_memstats_lookups_total": true, "go_memstats_mallocs_total": true,
+	"go_memstats_mcache_inuse_bytes": true, "go_memstats_mcache_sys_bytes": true,
+	"go_memstats_mspan_inuse_bytes": true, "go_memstats_mspan_sys_bytes": true,
+	"go_memstats_next_gc_bytes": true, "go_memstats_other_sys_bytes": true,
+	"go_memstats_stack_inuse_bytes": true, "go_memstats_stack_sys_bytes": true,
+	"go_memstats_sys_bytes":     true,
+	"process_cpu_seconds_total": true, "process_max_fds": true, "process_open_fds": true,
+	"process_resident_memory_bytes": true, "process_start_time_seconds": true,
+	"process_virtual_memory_bytes": true, "process_virtual_memory_max_bytes": true,
+}
+
+func gatewayReserved(name string) bool {
+	return gatewayReservedNames[name] || strings.HasPrefix(name, "pushgateway_")
+}
 
 // translator turns OTLP metrics into Prometheus families. It is pure: no
 // clock, no I/O, no logging.
@@ -79,6 +104,12 @@ type translator struct {
 	// merge distinct series.
 	maxLabelLength int
 	maxLabels      int
+	// scopeLabels adds otel_scope_name and otel_scope_version to every
+	// series; resourceLabels every resource attribute; targetInfo a
+	// target_info family per resource with the attributes identifying
+	// says are not already in the grouping key.
+	scopeLabels, resourceLabels, targetInfo bool
+	identifying                             map[string]bool
 }
 
 func newTranslator(grouping GroupingConfig) *translator {
@@ -90,11 +121,26 @@ func newTranslator(grouping GroupingConfig) *translator {
 	for _, l := range grouping.Labels {
 		reserved[l.Name] = true
 	}
+	identifying := map[string]bool{attrServiceName: true, attrServiceNamespace: true, attrServiceInstance: true}
+	if grouping.InstanceAttribute != "" {
+		identifying[grouping.InstanceAttribute] = true
+	}
+	for _, l := range grouping.Labels {
+		identifying[l.Attribute] = true
+	}
 	return &translator{
 		metricNamer: otlptranslator.NewMetricNamer("", strategy),
 		labelNamer:  otlptranslator.LabelNamer{UTF8Allowed: !strategy.ShouldEscape()},
 		reserved:    reserved,
+		identifying: identifying,
 	}
+}
+
+// withResourceLabels sets what of the scope and the resource the series
+// carry (see Config.ScopeLabels, TargetInfo, ResourceToTelemetryConversion).
+func (t *translator) withResourceLabels(scope, targetInfo, resource bool) *translator {
+	t.scopeLabels, t.targetInfo, t.resourceLabels = scope, targetInfo, resource
+	return t
 }
 
 // withNaming sets the naming strategy and the metric name prefix.
@@ -112,24 +158,94 @@ func (t *translator) withLabelLimits(maxLabelLength, maxLabels int) *translator 
 }
 
 // translateResource translates every metric of one resource. Resource
-// attributes are not copied onto the series: the ones that matter are in
-// the grouping key.
+// attributes are copied onto the series only with resourceLabels: the ones
+// that identify the resource are in the grouping key, the others in
+// target_info.
 func (t *translator) translateResource(rm pmetric.ResourceMetrics) (fams []family, drops []drop) {
 	sms := rm.ScopeMetrics()
+	var latest pcommon.Timestamp
 	for i := 0; i < sms.Len(); i++ {
+		extra := t.extraLabels(sms.At(i).Scope(), rm.Resource())
 		ms := sms.At(i).Metrics()
 		for j := 0; j < ms.Len(); j++ {
-			fam, metricDrops := t.translateMetric(ms.At(j))
+			fam, metricDrops := t.translateMetric(ms.At(j), extra)
 			if len(fam.points) > 0 {
 				fams = append(fams, fam)
+				for _, p := range fam.points {
+					latest = max(latest, p.time)
+				}
 			}
 			drops = append(drops, metricDrops...)
+		}
+	}
+	if t.targetInfo && len(fams) > 0 {
+		if fam, d := t.targetInfoFamily(rm.Resource(), latest); len(fam.points) > 0 {
+			fams = append(fams, fam)
+		} else if d.points > 0 {
+			drops = append(drops, d)
 		}
 	}
 	return fams, drops
 }
 
-func (t *translator) translateMetric(m pmetric.Metric) (family, []drop) {
+// targetInfoName is the family of a resource's non-identifying attributes.
+const targetInfoName = "target_info"
+
+// targetInfoFamily is a gauge of value 1 labelled with the resource
+// attributes not in the grouping key, stamped with the newest point of the
+// resource; none when there are no such attributes.
+func (t *translator) targetInfoFamily(res pcommon.Resource, at pcommon.Timestamp) (family, drop) {
+	attrs := pcommon.NewMap()
+	for k, v := range res.Attributes().All() {
+		if !t.identifying[k] {
+			v.CopyTo(attrs.PutEmpty(k))
+		}
+	}
+	fam := family{name: targetInfoName, help: "Target metadata", typ: dto.MetricType_GAUGE}
+	labels, reason := t.labels(attrs, "", nil)
+	if reason != "" {
+		return fam, drop{metric: targetInfoName, reason: reason, points: 1}
+	}
+	if len(labels) == 0 {
+		return fam, drop{}
+	}
+	fam.points = []point{{time: at, metric: &dto.Metric{Label: labels, Gauge: &dto.Gauge{Value: proto.Float64(1)}}}}
+	return fam, drop{}
+}
+
+// scope labels, as the OTel Prometheus compatibility rules name them.
+const (
+	scopeNameLabel    = "otel_scope_name"
+	scopeVersionLabel = "otel_scope_version"
+)
+
+// extraLabels are the labels every series of a scope gets besides its
+// point's attributes: the resource attributes (resourceLabels) and the
+// scope's name and version (scopeLabels). A point attribute of the same
+// name wins.
+func (t *translator) extraLabels(scope pcommon.InstrumentationScope, res pcommon.Resource) []attrLabel {
+	var extra []attrLabel
+	add := func(key, value string) {
+		if value = toLabelValue(value); value == "" {
+			return
+		}
+		if name, err := t.labelNamer.Build(key); err == nil {
+			extra = append(extra, attrLabel{name: name, key: key, value: value})
+		}
+	}
+	if t.resourceLabels {
+		for k, v := range res.Attributes().All() {
+			add(k, v.AsString())
+		}
+	}
+	if t.scopeLabels {
+		add(scopeNameLabel, scope.Name())
+		add(scopeVersionLabel, scope.Version())
+	}
+	return extra
+}
+
+func (t *translator) translateMetric(m pmetric.Metric, extra []attrLabel) (family, []drop) {
 	var (
 		fam      family
 		nameType otlptranslator.MetricType
@@ -170,22 +286,22 @@ func (t *translator) translateMetric(m pmetric.Metric) (family, []drop) {
 	if err != nil || name == "" {
 		return fam, drops.all(m, dropInvalidName)
 	}
-	if gatewayReservedNames[name] {
+	if gatewayReserved(name) {
 		return fam, drops.all(m, dropReservedName)
 	}
 	fam.name, fam.help = name, m.Description()
 
 	switch m.Type() {
 	case pmetric.MetricTypeGauge:
-		fam.points = t.numberPoints(m, m.Gauge().DataPoints(), fam.typ, &drops)
+		fam.points = t.numberPoints(m, m.Gauge().DataPoints(), fam.typ, extra, &drops)
 	case pmetric.MetricTypeSum:
-		fam.points = t.numberPoints(m, m.Sum().DataPoints(), fam.typ, &drops)
+		fam.points = t.numberPoints(m, m.Sum().DataPoints(), fam.typ, extra, &drops)
 	case pmetric.MetricTypeHistogram:
-		fam.points = t.histogramPoints(m, &drops)
+		fam.points = t.histogramPoints(m, extra, &drops)
 	case pmetric.MetricTypeSummary:
-		fam.points = t.summaryPoints(m, &drops)
+		fam.points = t.summaryPoints(m, extra, &drops)
 	case pmetric.MetricTypeExponentialHistogram:
-		fam.points = t.expHistogramPoints(m, &drops)
+		fam.points = t.expHistogramPoints(m, extra, &drops)
 	}
 	return fam, drops.list
 }
@@ -201,7 +317,7 @@ func unsupportedTemporality(temp pmetric.AggregationTemporality) (dropReason, bo
 	}
 }
 
-func (t *translator) numberPoints(m pmetric.Metric, dps pmetric.NumberDataPointSlice, typ dto.MetricType, drops *dropCounter) []point {
+func (t *translator) numberPoints(m pmetric.Metric, dps pmetric.NumberDataPointSlice, typ dto.MetricType, extra []attrLabel, drops *dropCounter) []point {
 	points := make([]point, 0, dps.Len())
 	for i := 0; i < dps.Len(); i++ {
 		dp := dps.At(i)
@@ -219,7 +335,7 @@ func (t *translator) numberPoints(m pmetric.Metric, dps pmetric.NumberDataPointS
 			drops.add(m, dropNoValue)
 			continue
 		}
-		labels, reason := t.labels(dp.Attributes(), "")
+		labels, reason := t.labels(dp.Attributes(), "", extra)
 		if reason != "" {
 			drops.add(m, reason)
 			continue
@@ -235,7 +351,7 @@ func (t *translator) numberPoints(m pmetric.Metric, dps pmetric.NumberDataPointS
 	return points
 }
 
-func (t *translator) histogramPoints(m pmetric.Metric, drops *dropCounter) []point {
+func (t *translator) histogramPoints(m pmetric.Metric, extra []attrLabel, drops *dropCounter) []point {
 	dps := m.Histogram().DataPoints()
 	points := make([]point, 0, dps.Len())
 	for i := 0; i < dps.Len(); i++ {
@@ -264,7 +380,7 @@ func (t *translator) histogramPoints(m pmetric.Metric, drops *dropCounter) []poi
 		// +Inf bucket but not a protobuf push's, and both formats must
 		// store the same.
 		h.Bucket = append(h.Bucket, &dto.Bucket{UpperBound: proto.Float64(math.Inf(1)), CumulativeCount: proto.Uint64(dp.Count())})
-		labels, reason := t.labels(dp.Attributes(), "le")
+		labels, reason := t.labels(dp.Attributes(), "le", extra)
 		if reason != "" {
 			drops.add(m, reason)
 			continue
@@ -278,7 +394,7 @@ func (t *translator) histogramPoints(m pmetric.Metric, drops *dropCounter) []poi
 // expHistogramPoints translates exponential histogram points into native
 // histograms (see nativeHistogram); encoding turns them into classic
 // buckets where native ones cannot go.
-func (t *translator) expHistogramPoints(m pmetric.Metric, drops *dropCounter) []point {
+func (t *translator) expHistogramPoints(m pmetric.Metric, extra []attrLabel, drops *dropCounter) []point {
 	dps := m.ExponentialHistogram().DataPoints()
 	points := make([]point, 0, dps.Len())
 	for i := 0; i < dps.Len(); i++ {
@@ -290,7 +406,7 @@ func (t *translator) expHistogramPoints(m pmetric.Metric, drops *dropCounter) []
 		h, reason := nativeHistogram(dp)
 		if reason == "" {
 			var labels []*dto.LabelPair
-			if labels, reason = t.labels(dp.Attributes(), "le"); reason == "" {
+			if labels, reason = t.labels(dp.Attributes(), "le", extra); reason == "" {
 				pm := &dto.Metric{Label: labels, Histogram: h}
 				points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm})
 				continue
@@ -313,7 +429,7 @@ func validBounds(bounds pcommon.Float64Slice) bool {
 	return true
 }
 
-func (t *translator) summaryPoints(m pmetric.Metric, drops *dropCounter) []point {
+func (t *translator) summaryPoints(m pmetric.Metric, extra []attrLabel, drops *dropCounter) []point {
 	dps := m.Summary().DataPoints()
 	points := make([]point, 0, dps.Len())
 	for i := 0; i < dps.Len(); i++ {
@@ -330,7 +446,7 @@ func (t *translator) summaryPoints(m pmetric.Metric, drops *dropCounter) []point
 				Value:    proto.Float64(qs.At(q).Value()),
 			})
 		}
-		labels, reason := t.labels(dp.Attributes(), "quantile")
+		labels, reason := t.labels(dp.Attributes(), "quantile", extra)
 		if reason != "" {
 			drops.add(m, reason)
 			continue
@@ -341,22 +457,25 @@ func (t *translator) summaryPoints(m pmetric.Metric, drops *dropCounter) []point
 	return points
 }
 
-// labels translates point attributes into sorted Prometheus labels. Names
-// are sanitised; a name that would clash with a grouping label or with the
-// type's own label (le, quantile) is prefixed exported_; attributes that
-// end up with the same name are merged, their values joined with ";" in the
-// order of the original keys; empty values are dropped, as an empty label
-// is no label in Prometheus. A non-empty reason says why the point cannot
-// be pushed.
-func (t *translator) labels(attrs pcommon.Map, typeLabel string) (_ []*dto.LabelPair, reason dropReason) {
-	if attrs.Len() == 0 {
+// attrLabel is an attribute on its way to a label.
+type attrLabel struct{ name, key, value string }
+
+// labels translates point attributes, and the extra labels of the point's
+// scope, into sorted Prometheus labels. Names are sanitised; a name that
+// would clash with a grouping label or with the type's own label (le,
+// quantile) is prefixed exported_; attributes that end up with the same
+// name are merged, their values joined with ";" in the order of the
+// original keys; an extra label is left out when a point attribute has
+// its name; empty values are dropped, as an empty label is no label in
+// Prometheus. A non-empty reason says why the point cannot be pushed.
+func (t *translator) labels(attrs pcommon.Map, typeLabel string, extra []attrLabel) (_ []*dto.LabelPair, reason dropReason) {
+	if attrs.Len() == 0 && len(extra) == 0 {
 		return nil, ""
 	}
 	if t.maxLabels > 0 && attrs.Len() > t.maxLabels {
 		return nil, dropTooManyLabels
 	}
-	type attrLabel struct{ name, key, value string }
-	all := make([]attrLabel, 0, attrs.Len())
+	all := make([]attrLabel, 0, attrs.Len()+len(extra))
 	for k, v := range attrs.All() {
 		value := toLabelValue(v.AsString())
 		if value == "" {
@@ -366,16 +485,17 @@ func (t *translator) labels(attrs pcommon.Map, typeLabel string) (_ []*dto.Label
 		if err != nil {
 			continue
 		}
-		// "__" starts the names Prometheus reserves for itself; the
-		// gateway refuses a push with such a label (the label namer keeps
-		// __x__ as it is).
-		for t.reserved[name] || name == typeLabel || strings.HasPrefix(name, "__") {
-			name = "exported_" + name
+		all = append(all, attrLabel{name: t.unreserved(name, typeLabel), key: k, value: value})
+	}
+	fromPoint := len(all)
+	for _, e := range extra {
+		e.name = t.unreserved(e.name, typeLabel)
+		if !slices.ContainsFunc(all[:fromPoint], func(a attrLabel) bool { return a.name == e.name }) {
+			all = append(all, e)
 		}
-		if t.maxLabelLength > 0 && len(name) > t.maxLabelLength {
-			return nil, dropLabelTooLong
-		}
-		all = append(all, attrLabel{name: name, key: k, value: value})
+	}
+	if t.maxLabels > 0 && len(all) > t.maxLabels {
+		return nil, dropTooManyLabels
 	}
 
 	slices.SortFunc(all, func(a, b attrLabel) int {
@@ -383,6 +503,9 @@ func (t *translator) labels(attrs pcommon.Map, typeLabel string) (_ []*dto.Label
 	})
 	pairs := make([]*dto.LabelPair, 0, len(all))
 	for i := 0; i < len(all); {
+		if t.maxLabelLength > 0 && len(all[i].name) > t.maxLabelLength {
+			return nil, dropLabelTooLong
+		}
 		j := i + 1
 		value := all[i].value
 		for ; j < len(all) && all[j].name == all[i].name; j++ {
@@ -395,6 +518,17 @@ func (t *translator) labels(attrs pcommon.Map, typeLabel string) (_ []*dto.Label
 		i = j
 	}
 	return pairs, ""
+}
+
+// unreserved renames a label name the series cannot carry: a grouping
+// label, the type's own label, or a name starting with "__", which
+// Prometheus reserves for itself and the gateway refuses (the label namer
+// keeps __x__ as it is).
+func (t *translator) unreserved(name, typeLabel string) string {
+	for t.reserved[name] || name == typeLabel || strings.HasPrefix(name, "__") {
+		name = "exported_" + name
+	}
+	return name
 }
 
 // dropCounter gathers the drops of one metric, one entry per reason.

@@ -2,7 +2,9 @@ package pushgatewayexporter
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"strconv"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
@@ -168,7 +170,7 @@ func TestTranslateLabels(t *testing.T) {
 
 	got := map[string]string{}
 	var names []string
-	labels, reason := tr.labels(attrs, "le")
+	labels, reason := tr.labels(attrs, "le", nil)
 	require.Empty(t, reason)
 	for _, l := range labels {
 		got[l.GetName()] = l.GetValue()
@@ -270,12 +272,32 @@ func TestTranslateDrops(t *testing.T) {
 		})
 	}
 
-	t.Run("names the gateway writes itself", func(t *testing.T) {
-		rm, m := oneMetric("push_time", "s")
+	for _, name := range []string{"push_time", "go.goroutines", "process.cpu", "pushgateway.anything"} {
+		t.Run("names the gateway writes or exposes itself: "+name, func(t *testing.T) {
+			unit := "s"
+			if name == "go.goroutines" {
+				unit = ""
+			}
+			rm, m := oneMetric(name, unit)
+			s := m.SetEmptySum()
+			s.SetIsMonotonic(true)
+			s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+			s.DataPoints().AppendEmpty().SetIntValue(1)
+			if name == "push_time" || name == "go.goroutines" {
+				m.SetEmptyGauge().DataPoints().AppendEmpty().SetIntValue(1)
+			}
+			fams, drops := defaultTranslator().translateResource(rm)
+			assert.Empty(t, fams)
+			assert.Equal(t, []drop{{metric: name, reason: dropReservedName, points: 1}}, drops)
+		})
+	}
+	t.Run("other go_ names are the sender's", func(t *testing.T) {
+		rm, m := oneMetric("go.memory.used", "By")
 		m.SetEmptyGauge().DataPoints().AppendEmpty().SetIntValue(1)
 		fams, drops := defaultTranslator().translateResource(rm)
-		assert.Empty(t, fams)
-		assert.Equal(t, []drop{{metric: "push_time", reason: dropReservedName, points: 1}}, drops)
+		assert.Empty(t, drops)
+		require.Len(t, fams, 1)
+		assert.Equal(t, "go_memory_used_bytes", fams[0].name)
 	})
 
 	t.Run("invalid name", func(t *testing.T) {
@@ -305,7 +327,7 @@ func TestTranslateLabelLimits(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			attrs := pcommon.NewMap()
 			require.NoError(t, attrs.FromRaw(tt.attrs))
-			_, reason := tr.labels(attrs, "")
+			_, reason := tr.labels(attrs, "", nil)
 			assert.Equal(t, tt.reason, reason)
 		})
 	}
@@ -335,4 +357,83 @@ func TestTranslateNamingStrategies(t *testing.T) {
 			assert.Equal(t, tt.want, fams[0].name)
 		})
 	}
+}
+
+func TestTranslateScopeAndResource(t *testing.T) {
+	newBatch := func() pmetric.ResourceMetrics {
+		rm := pmetric.NewResourceMetrics()
+		require.NoError(t, rm.Resource().Attributes().FromRaw(map[string]any{
+			"service.name": "etl", "service.instance.id": "i1",
+			"host.name": "h", "deployment.environment.name": "prod", "empty": "",
+		}))
+		sm := rm.ScopeMetrics().AppendEmpty()
+		sm.Scope().SetName("io.example/lib")
+		sm.Scope().SetVersion("1.2")
+		m := sm.Metrics().AppendEmpty()
+		m.SetName("g")
+		dp := m.SetEmptyGauge().DataPoints().AppendEmpty()
+		dp.SetTimestamp(7)
+		dp.SetIntValue(3)
+		require.NoError(t, dp.Attributes().FromRaw(map[string]any{"a": "1", "otel.scope.version": "mine"}))
+		// A second scope without name or version.
+		m = rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+		m.SetName("g")
+		dp = m.SetEmptyGauge().DataPoints().AppendEmpty()
+		dp.SetTimestamp(9)
+		dp.SetIntValue(4)
+		return rm
+	}
+	labelsOf := func(fams []family) map[string]map[string]string {
+		out := map[string]map[string]string{}
+		for _, f := range fams {
+			for _, p := range f.points {
+				out[f.name+"@"+strconv.Itoa(int(p.time))] = labelMap(p.metric.GetLabel())
+			}
+		}
+		return out
+	}
+
+	t.Run("defaults: scope labels and target_info", func(t *testing.T) {
+		cfg := createDefaultConfig().(*Config)
+		tr := newTranslator(cfg.Grouping).withResourceLabels(cfg.ScopeLabels, cfg.TargetInfo, cfg.ResourceToTelemetryConversion.Enabled)
+		fams, drops := tr.translateResource(newBatch())
+		require.Empty(t, drops)
+		assert.Equal(t, map[string]map[string]string{
+			// A point attribute wins over the scope label of its name.
+			"g@7": {"a": "1", "otel_scope_name": "io.example/lib", "otel_scope_version": "mine"},
+			"g@9": {},
+			// Stamped with the newest point; identifying and empty attributes left out.
+			"target_info@9": {"deployment_environment_name": "prod", "host_name": "h"},
+		}, labelsOf(fams))
+		require.Equal(t, targetInfoName, fams[len(fams)-1].name)
+		assert.Equal(t, 1.0, fams[len(fams)-1].points[0].metric.GetGauge().GetValue())
+		assert.Equal(t, dto.MetricType_GAUGE, fams[len(fams)-1].typ)
+	})
+
+	t.Run("grouping attributes are not in target_info", func(t *testing.T) {
+		grouping := createDefaultConfig().(*Config).Grouping
+		grouping.Labels = []GroupingLabel{{Name: "env", Attribute: "deployment.environment.name"}}
+		fams, _ := newTranslator(grouping).withResourceLabels(false, true, false).translateResource(newBatch())
+		assert.Equal(t, map[string]string{"host_name": "h"}, labelsOf(fams)["target_info@9"])
+	})
+
+	t.Run("resource_to_telemetry_conversion, nothing else", func(t *testing.T) {
+		fams, drops := defaultTranslator().withResourceLabels(false, false, true).translateResource(newBatch())
+		require.Empty(t, drops)
+		resource := map[string]string{
+			"service_name": "etl", "service_instance_id": "i1",
+			"host_name": "h", "deployment_environment_name": "prod",
+		}
+		withA := maps.Clone(resource)
+		withA["a"], withA["otel_scope_version"] = "1", "mine"
+		assert.Equal(t, map[string]map[string]string{"g@7": withA, "g@9": resource}, labelsOf(fams))
+	})
+
+	t.Run("a metric without points brings no target_info", func(t *testing.T) {
+		rm := newBatch()
+		rm.ScopeMetrics().RemoveIf(func(pmetric.ScopeMetrics) bool { return true })
+		fams, drops := defaultTranslator().withResourceLabels(true, true, false).translateResource(rm)
+		assert.Empty(t, fams)
+		assert.Empty(t, drops)
+	})
 }
