@@ -446,6 +446,9 @@ func (t *translator) summaryPoints(m pmetric.Metric, extra []attrLabel, drops *d
 				Value:    proto.Float64(qs.At(q).Value()),
 			})
 		}
+		// In ascending order, whatever order the sender used: the same
+		// data always gives the same bytes.
+		slices.SortStableFunc(s.Quantile, func(a, b *dto.Quantile) int { return cmp.Compare(a.GetQuantile(), b.GetQuantile()) })
 		labels, reason := t.labels(dp.Attributes(), "quantile", extra)
 		if reason != "" {
 			drops.add(m, reason)
