@@ -21,9 +21,15 @@ import (
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadata"
 )
 
-// maxWarnedMetrics bounds the metric names remembered for warn-once logging,
-// so hostile names cannot grow it without end.
-const maxWarnedMetrics = 10000
+// Drop warnings are rate-limited: one per metric and reason every
+// warnEvery, and at most warnBurst at once then one per second overall, so
+// a sender of many bad metrics cannot flood the log. maxWarnedMetrics
+// bounds the metrics remembered; beyond it the memory starts afresh.
+const (
+	warnEvery        = 10 * time.Minute
+	warnBurst        = 10
+	maxWarnedMetrics = 10000
+)
 
 type pushgatewayExporter struct {
 	cfg        *Config
@@ -38,8 +44,9 @@ type pushgatewayExporter struct {
 
 	bufPool sync.Pool
 
-	warnMu sync.Mutex
-	warned map[string]bool // "<reason>/<metric>" already logged
+	warnMu      sync.Mutex
+	warned      map[string]time.Time // "<reason>/<metric>" → last logged
+	warnLimiter *rate.Limiter
 }
 
 func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, error) {
@@ -75,9 +82,10 @@ func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, erro
 			withNaming(cfg.TranslationStrategy, cfg.Namespace).
 			withResourceLabels(cfg.ScopeLabels, cfg.TargetInfo, cfg.ResourceToTelemetryConversion.Enabled).
 			withLabelLimits(cfg.MaxLabelValueLength, cfg.MaxLabelsPerSeries),
-		states:  states,
-		bufPool: sync.Pool{New: func() any { return new(bytes.Buffer) }},
-		warned:  map[string]bool{},
+		states:      states,
+		bufPool:     sync.Pool{New: func() any { return new(bytes.Buffer) }},
+		warned:      map[string]time.Time{},
+		warnLimiter: rate.NewLimiter(1, warnBurst),
 	}, nil
 }
 
@@ -322,12 +330,13 @@ func (e *pushgatewayExporter) reportRefusedSeries(ctx context.Context, res apply
 	return errs
 }
 
-// reportDrops counts dropped points and warns once per metric and reason.
+// reportDrops counts dropped points and warns, rate-limited, naming the
+// metric and the reason.
 func (e *pushgatewayExporter) reportDrops(ctx context.Context, drops []drop) {
 	for _, d := range drops {
 		e.telemetry.ExporterPushgatewayPointsDropped.Add(ctx, int64(d.points),
 			metric.WithAttributes(attribute.String("reason", string(d.reason))))
-		if e.firstWarning(string(d.reason) + "/" + d.metric) {
+		if e.shouldWarn(string(d.reason)+"/"+d.metric, time.Now()) {
 			e.logger.Warn("Dropping data points that cannot be pushed",
 				zap.String("metric", d.metric),
 				zap.String("reason", string(d.reason)),
@@ -336,12 +345,18 @@ func (e *pushgatewayExporter) reportDrops(ctx context.Context, drops []drop) {
 	}
 }
 
-func (e *pushgatewayExporter) firstWarning(id string) bool {
+func (e *pushgatewayExporter) shouldWarn(id string, now time.Time) bool {
 	e.warnMu.Lock()
 	defer e.warnMu.Unlock()
-	if e.warned[id] || len(e.warned) >= maxWarnedMetrics {
+	if last, ok := e.warned[id]; ok && now.Sub(last) < warnEvery {
 		return false
 	}
-	e.warned[id] = true
+	if !e.warnLimiter.AllowN(now, 1) {
+		return false
+	}
+	if len(e.warned) >= maxWarnedMetrics {
+		clear(e.warned)
+	}
+	e.warned[id] = now
 	return true
 }

@@ -3,6 +3,7 @@ package pushgatewayexporter
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -146,4 +148,25 @@ func TestSelfTelemetry(t *testing.T) {
 	duration, err := tel.GetMetric("otelcol_exporter_pushgateway_push_duration")
 	require.NoError(t, err)
 	assert.Equal(t, uint64(1), duration.Data.(metricdata.Histogram[float64]).DataPoints[0].Count)
+}
+
+func TestDropWarningsAreRateLimited(t *testing.T) {
+	exp, err := newExporter(createDefaultConfig().(*Config), exportertest.NewNopSettings(metadata.Type))
+	require.NoError(t, err)
+	now := time.Now()
+	assert.True(t, exp.shouldWarn("no_value/a", now))
+	assert.False(t, exp.shouldWarn("no_value/a", now.Add(time.Minute)), "the same metric and reason: once per warnEvery")
+	assert.True(t, exp.shouldWarn("no_value/a", now.Add(warnEvery)), "and again after it")
+	assert.True(t, exp.shouldWarn("invalid_name/a", now.Add(warnEvery)), "another reason is another warning")
+
+	// Many bad metrics at once: a burst, then one per second.
+	later := now.Add(2 * warnEvery)
+	warned := 0
+	for i := range 1000 {
+		if exp.shouldWarn(fmt.Sprintf("no_value/m%d", i), later) {
+			warned++
+		}
+	}
+	assert.Equal(t, warnBurst, warned)
+	assert.True(t, exp.shouldWarn("no_value/next", later.Add(time.Second)))
 }
