@@ -2,9 +2,7 @@ package pushgatewayexporter
 
 import (
 	"context"
-	"io"
 	"math"
-	"net/http"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
@@ -234,7 +232,10 @@ func TestIntegrationExponentialHistograms(t *testing.T) {
 			if tt.name == "native" {
 				// The API shows no native buckets: scrape as Prometheus
 				// does, in protobuf, to see them stored.
-				h := scrapeProtobufHistogram(t, gw.URL, "latency_seconds")
+				fam := gw.ScrapeProtobuf(t)["latency_seconds"]
+				require.NotNil(t, fam)
+				require.Len(t, fam.GetMetric(), 1)
+				h := fam.GetMetric()[0].GetHistogram()
 				assert.Equal(t, int32(0), h.GetSchema())
 				assert.Equal(t, uint64(1), h.GetZeroCount())
 				assert.Equal(t, []span{{1, 2}}, spansOf(h.PositiveSpan))
@@ -246,26 +247,4 @@ func TestIntegrationExponentialHistograms(t *testing.T) {
 			assert.Equal(t, map[string]string{"-2": "3", "0": "4", "2": "5", "4": "7", "+Inf": "7"}, m.Buckets)
 		})
 	}
-}
-
-// scrapeProtobufHistogram reads the gateway's /metrics in protobuf and
-// returns the one histogram of the named family.
-func scrapeProtobufHistogram(t *testing.T, gatewayURL, name string) *dto.Histogram {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, gatewayURL+"/metrics", nil)
-	require.NoError(t, err)
-	req.Header.Set("Accept", contentTypeProtobuf)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	for _, mf := range fuzzDecodeProtobuf(t, body) {
-		if mf.GetName() == name {
-			require.Len(t, mf.GetMetric(), 1)
-			return mf.GetMetric()[0].GetHistogram()
-		}
-	}
-	require.Failf(t, "family not scraped", "%s", name)
-	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/otlptranslator"
@@ -282,6 +283,11 @@ func (t *translator) translateMetric(m pmetric.Metric, extra []attrLabel) (famil
 		return fam, drops.all(m, dropUnknownType)
 	}
 
+	if !hasNameCharacter(m.Name()) {
+		// otlptranslator would name it after its suffixes alone
+		// ("total", "seconds"), which is no name of the sender's.
+		return fam, drops.all(m, dropInvalidName)
+	}
 	name, err := t.metricNamer.Build(otlptranslator.Metric{Name: m.Name(), Unit: m.Unit(), Type: nameType})
 	if err != nil || name == "" {
 		return fam, drops.all(m, dropInvalidName)
@@ -308,6 +314,16 @@ func (t *translator) translateMetric(m pmetric.Metric, extra []attrLabel) (famil
 
 // unsupportedTemporality refuses an unspecified temporality: neither adding
 // nor replacing would be right.
+// hasNameCharacter says a metric name has a letter or a digit.
+func hasNameCharacter(name string) bool {
+	for _, r := range name {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return true
+		}
+	}
+	return false
+}
+
 func unsupportedTemporality(temp pmetric.AggregationTemporality) (dropReason, bool) {
 	switch temp {
 	case pmetric.AggregationTemporalityCumulative, pmetric.AggregationTemporalityDelta:

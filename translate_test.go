@@ -300,13 +300,18 @@ func TestTranslateDrops(t *testing.T) {
 		assert.Equal(t, "go_memory_used_bytes", fams[0].name)
 	})
 
-	t.Run("invalid name", func(t *testing.T) {
-		rm, m := oneMetric("", "")
-		m.SetEmptyGauge().DataPoints().AppendEmpty().SetIntValue(1)
-		fams, drops := defaultTranslator().translateResource(rm)
-		assert.Empty(t, fams)
-		assert.Equal(t, []drop{{metric: "", reason: dropInvalidName, points: 1}}, drops)
-	})
+	for _, tt := range []struct{ name, unit string }{{"", ""}, {"", "s"}, {"...", "1"}, {"-_-", ""}} {
+		t.Run(fmt.Sprintf("invalid name %q with unit %q", tt.name, tt.unit), func(t *testing.T) {
+			rm, m := oneMetric(tt.name, tt.unit)
+			s := m.SetEmptySum() // a counter: the translator would add _total
+			s.SetIsMonotonic(true)
+			s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+			s.DataPoints().AppendEmpty().SetIntValue(1)
+			fams, drops := defaultTranslator().translateResource(rm)
+			assert.Empty(t, fams)
+			assert.Equal(t, []drop{{metric: tt.name, reason: dropInvalidName, points: 1}}, drops)
+		})
+	}
 }
 
 func TestTranslateLabelLimits(t *testing.T) {

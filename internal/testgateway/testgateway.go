@@ -9,6 +9,7 @@ package testgateway // import "github.com/pushgatewayexporter/pushgatewayexporte
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -332,6 +334,40 @@ func (g *Gateway) Scrape(t testing.TB) map[string]*dto.MetricFamily {
 		t.Fatalf("parsing the gateway's /metrics: %v", err)
 	}
 	return fams
+}
+
+// ScrapeProtobuf returns the gateway's /metrics in delimited protobuf, as
+// Prometheus scrapes it when it wants native histograms (the text format
+// and /api/v1/metrics show none of their buckets).
+func (g *Gateway) ScrapeProtobuf(t testing.TB) map[string]*dto.MetricFamily {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, g.URL+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited")
+	if g.opts.Username != "" || g.opts.Password != "" {
+		req.SetBasicAuth(g.opts.Username, g.opts.Password)
+	}
+	resp, err := g.opts.Client.Do(req)
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/vnd.google.protobuf") {
+		t.Fatalf("GET /metrics in protobuf: %s, Content-Type %q", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	dec := expfmt.NewDecoder(resp.Body, expfmt.NewFormat(expfmt.TypeProtoDelim))
+	fams := map[string]*dto.MetricFamily{}
+	for {
+		mf := &dto.MetricFamily{}
+		if err := dec.Decode(mf); errors.Is(err, io.EOF) {
+			return fams
+		} else if err != nil {
+			t.Fatalf("decoding the gateway's protobuf exposition: %v", err)
+		}
+		fams[mf.GetName()] = mf
+	}
 }
 
 // Push sends a raw body to the gateway, as another pusher would.
