@@ -2,6 +2,7 @@
 # make demo  run the example batch job and show what the Pushgateway stored
 # make test  vet, unit, integration (real Pushgateway), short fuzz and end-to-end (built collector) tests
 # make fuzz  the fuzz targets for longer (FUZZTIME each, default 2m)
+# make bench  the benchmarks (bench/, its own module): the exporter against client_golang and contrib's translator
 # make test-faults  only the fault-injection suite (make test runs it too), with its results
 
 GO          ?= go
@@ -14,7 +15,7 @@ SOURCES     := $(wildcard *.go internal/*/*.go) go.mod go.sum builder-config.yam
 FUZZ_TARGETS := FuzzTranslate FuzzGroupKeyURL
 FUZZTIME    ?= 2m
 
-.PHONY: all tools pushgateway build run demo test test-faults vet unit fuzz-short fuzz e2e generate clean
+.PHONY: all tools pushgateway build run demo test test-faults vet unit bench-check bench fuzz-short fuzz e2e generate clean
 
 all: build
 
@@ -38,7 +39,7 @@ run: tools build
 demo: tools build
 	@scripts/demo.sh
 
-test: tools build vet unit fuzz-short e2e
+test: tools build vet unit bench-check fuzz-short e2e
 
 vet:
 	$(GO) vet ./...
@@ -47,6 +48,15 @@ vet:
 
 unit:
 	$(GO) test -race -count=1 ./...
+
+# The benchmarks' own checks (same series as client_golang, every point
+# pushed), so the benchmarks cannot drift from what they claim to measure.
+bench-check:
+	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+BENCHTIME ?= 2s
+bench:
+	cd bench && $(GO) test -run '^$$' -bench . -benchtime=$(BENCHTIME) -count=1
 
 # Each fuzz target runs alone (go test -fuzz takes one); new crashers land
 # in testdata/fuzz/<target> and become regression cases of make unit.
