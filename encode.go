@@ -30,11 +30,25 @@ func (f PushFormat) expfmtFormat() expfmt.Format {
 
 // encodeFamilies writes families in the push format into buf. Native
 // histograms go as they are only in protobuf with native set; otherwise
-// (the text format cannot carry them) as classic buckets.
-func encodeFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily, format PushFormat, native bool) error {
+// (the text format cannot carry them) as classic buckets. legacyNames says
+// every metric and label name is a legacy Prometheus name (the escaping
+// translation strategies guarantee it): protobuf is then written by
+// writeDelimitedFamilies, which leaves names as they are, instead of
+// expfmt, which would escape them.
+func encodeFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily, format PushFormat, native, legacyNames bool) error {
 	if format == FormatText || !native {
 		fams = withClassicHistograms(fams)
 	}
+	if format == FormatProtobuf && legacyNames {
+		if writeDelimitedFamilies(buf, fams) {
+			return nil
+		}
+	}
+	return encodeFamiliesExpfmt(buf, fams, format)
+}
+
+// encodeFamiliesExpfmt writes families with expfmt's encoder.
+func encodeFamiliesExpfmt(buf *bytes.Buffer, fams []*dto.MetricFamily, format PushFormat) error {
 	enc := expfmt.NewEncoder(buf, format.expfmtFormat())
 	for _, mf := range fams {
 		if err := enc.Encode(mf); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/otlptranslator"
 	"strconv"
 	"sync"
 	"time"
@@ -44,6 +45,10 @@ type pushgatewayExporter struct {
 
 	bufPool sync.Pool
 
+	// legacyNames says the naming strategy makes only legacy Prometheus
+	// names (see encodeFamilies).
+	legacyNames bool
+
 	warnMu      sync.Mutex
 	warned      map[string]time.Time // "<reason>/<metric>" → last logged
 	warnLimiter *rate.Limiter
@@ -81,9 +86,11 @@ func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, erro
 		translator: newTranslator(cfg.Grouping).
 			withNaming(cfg.TranslationStrategy, cfg.Namespace).
 			withResourceLabels(cfg.ScopeLabels, cfg.TargetInfo, cfg.ResourceToTelemetryConversion.Enabled).
-			withLabelLimits(cfg.MaxLabelValueLength, cfg.MaxLabelsPerSeries),
+			withLabelLimits(cfg.MaxLabelValueLength, cfg.MaxLabelsPerSeries).
+			withCacheSize(cfg.MaxSeries),
 		states:      states,
 		bufPool:     sync.Pool{New: func() any { return new(bytes.Buffer) }},
+		legacyNames: otlptranslator.TranslationStrategyOption(cfg.TranslationStrategy).ShouldEscape(),
 		warned:      map[string]time.Time{},
 		warnLimiter: rate.NewLimiter(1, warnBurst),
 	}, nil
@@ -221,7 +228,7 @@ func (e *pushgatewayExporter) pushGroupLocked(ctx context.Context, g *groupState
 		buf.Reset()
 		e.bufPool.Put(buf)
 	}()
-	if err := encodeFamilies(buf, g.snapshot(), e.cfg.Format, e.cfg.ExponentialHistograms == ExponentialHistogramsNative); err != nil {
+	if err := encodeFamilies(buf, g.snapshot(), e.cfg.Format, e.cfg.ExponentialHistograms == ExponentialHistogramsNative, e.legacyNames); err != nil {
 		return consumererror.NewPermanent(fmt.Errorf("pushing group %s: %w", g.key, err))
 	}
 	start := time.Now()

@@ -264,8 +264,11 @@ func fuzzCheckSnapshot(t *testing.T, key groupKey, snap []*dto.MetricFamily) {
 	require.NoError(t, fuzzSuffixCollision(types), "in group %s", key)
 
 	var buf bytes.Buffer
-	require.NoError(t, encodeFamilies(&buf, snap, FormatProtobuf, true))
+	require.NoError(t, encodeFamilies(&buf, snap, FormatProtobuf, true, true))
 	fuzzCheckParsed(t, snap, fuzzDecodeProtobuf(t, buf.Bytes()), FormatProtobuf)
+	var generic bytes.Buffer
+	require.NoError(t, encodeFamiliesExpfmt(&generic, snap, FormatProtobuf))
+	require.Equal(t, generic.Bytes(), buf.Bytes(), "the protobuf encoder writes what expfmt writes")
 
 	classic := withClassicHistograms(snap)
 	for _, mf := range classic {
@@ -275,11 +278,11 @@ func fuzzCheckSnapshot(t *testing.T, key groupKey, snap []*dto.MetricFamily) {
 		}
 	}
 	buf.Reset()
-	require.NoError(t, encodeFamilies(&buf, snap, FormatProtobuf, false))
+	require.NoError(t, encodeFamilies(&buf, snap, FormatProtobuf, false, true))
 	fuzzCheckParsed(t, classic, fuzzDecodeProtobuf(t, buf.Bytes()), FormatProtobuf)
 
 	buf.Reset()
-	require.NoError(t, encodeFamilies(&buf, snap, FormatText, true))
+	require.NoError(t, encodeFamilies(&buf, snap, FormatText, true, true))
 	body := buf.String()
 	parser := expfmt.NewTextParser(model.LegacyValidation)
 	parsed, err := parser.TextToMetricFamilies(strings.NewReader(body))

@@ -71,6 +71,9 @@ type familyState struct {
 	help   string
 	typ    dto.MetricType
 	series map[string]seriesState // by label signature
+	// order is the series' signatures, sorted, while no series was added
+	// since it was made (nil: to be made).
+	order []string
 }
 
 // seriesState is the latest point of one series. Its metric is never
@@ -150,7 +153,10 @@ func (s *groupStates) apply(key groupKey, fams []family) applyResult {
 			slices.SortStableFunc(f.points, func(a, b point) int { return cmp.Compare(a.time, b.time) })
 		}
 		for _, p := range f.points {
-			sig := labelSignature(p.metric.GetLabel())
+			sig := p.sig
+			if sig == "" && len(p.metric.GetLabel()) > 0 {
+				sig = labelSignature(p.metric.GetLabel())
+			}
 			held, ok := fs.series[sig]
 			metric := p.metric
 			switch {
@@ -172,6 +178,9 @@ func (s *groupStates) apply(key groupKey, fams []family) applyResult {
 				continue
 			default:
 				g.series++
+			}
+			if !ok {
+				fs.order = nil // a new series: sort again at the next snapshot
 			}
 			fs.series[sig] = seriesState{time: p.time, metric: metric, delta: f.delta}
 			changed = true
@@ -342,7 +351,10 @@ func (g *groupState) snapshot() []*dto.MetricFamily {
 			help := fs.help
 			mf.Help = &help
 		}
-		for _, sig := range slices.Sorted(maps.Keys(fs.series)) {
+		if fs.order == nil {
+			fs.order = slices.Sorted(maps.Keys(fs.series))
+		}
+		for _, sig := range fs.order {
 			mf.Metric = append(mf.Metric, fs.series[sig].metric)
 		}
 		out = append(out, mf)

@@ -57,6 +57,8 @@ type family struct {
 type point struct {
 	time   pcommon.Timestamp
 	metric *dto.Metric
+	// sig is the labels' signature (labelSignature), when known.
+	sig string
 	// start is the OTLP start time; for a delta point, the start of the
 	// interval it counts.
 	start pcommon.Timestamp
@@ -111,6 +113,8 @@ type translator struct {
 	// says are not already in the grouping key.
 	scopeLabels, resourceLabels, targetInfo bool
 	identifying                             map[string]bool
+	// cache remembers translated label sets (nil: none).
+	cache *labelCache
 }
 
 func newTranslator(grouping GroupingConfig) *translator {
@@ -134,6 +138,7 @@ func newTranslator(grouping GroupingConfig) *translator {
 		labelNamer:  otlptranslator.LabelNamer{UTF8Allowed: !strategy.ShouldEscape()},
 		reserved:    reserved,
 		identifying: identifying,
+		cache:       newLabelCache(0),
 	}
 }
 
@@ -141,6 +146,7 @@ func newTranslator(grouping GroupingConfig) *translator {
 // carry (see Config.ScopeLabels, TargetInfo, ResourceToTelemetryConversion).
 func (t *translator) withResourceLabels(scope, targetInfo, resource bool) *translator {
 	t.scopeLabels, t.targetInfo, t.resourceLabels = scope, targetInfo, resource
+	t.cache = newLabelCache(t.cache.max)
 	return t
 }
 
@@ -149,12 +155,21 @@ func (t *translator) withNaming(strategy TranslationStrategy, namespace string) 
 	opt := otlptranslator.TranslationStrategyOption(strategy)
 	t.metricNamer = otlptranslator.NewMetricNamer(namespace, opt)
 	t.labelNamer = otlptranslator.LabelNamer{UTF8Allowed: !opt.ShouldEscape()}
+	t.cache = newLabelCache(t.cache.max)
 	return t
 }
 
 // withLabelLimits sets the bounds on one series' labels.
 func (t *translator) withLabelLimits(maxLabelLength, maxLabels int) *translator {
 	t.maxLabelLength, t.maxLabels = maxLabelLength, maxLabels
+	t.cache = newLabelCache(t.cache.max)
+	return t
+}
+
+// withCacheSize bounds the label cache (0: the default bound); the exporter
+// sizes it to max_series, as a held series needs one cached label set.
+func (t *translator) withCacheSize(max int) *translator {
+	t.cache = newLabelCache(max)
 	return t
 }
 
@@ -220,11 +235,18 @@ const (
 	scopeVersionLabel = "otel_scope_version"
 )
 
+// scopeExtra are the labels every series of a scope gets besides its
+// point's attributes, and their key in the label cache.
+type scopeExtra struct {
+	labels []attrLabel
+	key    string
+}
+
 // extraLabels are the labels every series of a scope gets besides its
 // point's attributes: the resource attributes (resourceLabels) and the
 // scope's name and version (scopeLabels). A point attribute of the same
 // name wins.
-func (t *translator) extraLabels(scope pcommon.InstrumentationScope, res pcommon.Resource) []attrLabel {
+func (t *translator) extraLabels(scope pcommon.InstrumentationScope, res pcommon.Resource) *scopeExtra {
 	var extra []attrLabel
 	add := func(key, value string) {
 		if value = toLabelValue(value); value == "" {
@@ -243,10 +265,10 @@ func (t *translator) extraLabels(scope pcommon.InstrumentationScope, res pcommon
 		add(scopeNameLabel, scope.Name())
 		add(scopeVersionLabel, scope.Version())
 	}
-	return extra
+	return &scopeExtra{labels: extra, key: scopeKey(extra)}
 }
 
-func (t *translator) translateMetric(m pmetric.Metric, extra []attrLabel) (family, []drop) {
+func (t *translator) translateMetric(m pmetric.Metric, extra *scopeExtra) (family, []drop) {
 	var (
 		fam      family
 		nameType otlptranslator.MetricType
@@ -333,8 +355,20 @@ func unsupportedTemporality(temp pmetric.AggregationTemporality) (dropReason, bo
 	}
 }
 
-func (t *translator) numberPoints(m pmetric.Metric, dps pmetric.NumberDataPointSlice, typ dto.MetricType, extra []attrLabel, drops *dropCounter) []point {
+func (t *translator) numberPoints(m pmetric.Metric, dps pmetric.NumberDataPointSlice, typ dto.MetricType, extra *scopeExtra, drops *dropCounter) []point {
 	points := make([]point, 0, dps.Len())
+	// One allocation each for the metrics, their values and the value
+	// messages of the whole slice, not three per point: a held series keeps
+	// its slab alive only until the series' next point replaces it.
+	metrics := make([]dto.Metric, dps.Len())
+	values := make([]float64, dps.Len())
+	var gauges []dto.Gauge
+	var counters []dto.Counter
+	if typ == dto.MetricType_COUNTER {
+		counters = make([]dto.Counter, dps.Len())
+	} else {
+		gauges = make([]dto.Gauge, dps.Len())
+	}
 	for i := 0; i < dps.Len(); i++ {
 		dp := dps.At(i)
 		if dp.Flags().NoRecordedValue() {
@@ -351,23 +385,27 @@ func (t *translator) numberPoints(m pmetric.Metric, dps pmetric.NumberDataPointS
 			drops.add(m, dropNoValue)
 			continue
 		}
-		labels, reason := t.labels(dp.Attributes(), "", extra)
-		if reason != "" {
-			drops.add(m, reason)
+		set := t.labelSetFor(dp.Attributes(), "", extra)
+		if set.reason != "" {
+			drops.add(m, set.reason)
 			continue
 		}
-		pm := &dto.Metric{Label: labels}
+		pm := &metrics[i]
+		pm.Label = set.labels
+		values[i] = v
 		if typ == dto.MetricType_COUNTER {
-			pm.Counter = &dto.Counter{Value: proto.Float64(v)}
+			counters[i].Value = &values[i]
+			pm.Counter = &counters[i]
 		} else {
-			pm.Gauge = &dto.Gauge{Value: proto.Float64(v)}
+			gauges[i].Value = &values[i]
+			pm.Gauge = &gauges[i]
 		}
-		points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm})
+		points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm, sig: set.sig})
 	}
 	return points
 }
 
-func (t *translator) histogramPoints(m pmetric.Metric, extra []attrLabel, drops *dropCounter) []point {
+func (t *translator) histogramPoints(m pmetric.Metric, extra *scopeExtra, drops *dropCounter) []point {
 	dps := m.Histogram().DataPoints()
 	points := make([]point, 0, dps.Len())
 	for i := 0; i < dps.Len(); i++ {
@@ -396,13 +434,13 @@ func (t *translator) histogramPoints(m pmetric.Metric, extra []attrLabel, drops 
 		// +Inf bucket but not a protobuf push's, and both formats must
 		// store the same.
 		h.Bucket = append(h.Bucket, &dto.Bucket{UpperBound: proto.Float64(math.Inf(1)), CumulativeCount: proto.Uint64(dp.Count())})
-		labels, reason := t.labels(dp.Attributes(), "le", extra)
-		if reason != "" {
-			drops.add(m, reason)
+		set := t.labelSetFor(dp.Attributes(), "le", extra)
+		if set.reason != "" {
+			drops.add(m, set.reason)
 			continue
 		}
-		pm := &dto.Metric{Label: labels, Histogram: h}
-		points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm})
+		pm := &dto.Metric{Label: set.labels, Histogram: h}
+		points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm, sig: set.sig})
 	}
 	return points
 }
@@ -410,7 +448,7 @@ func (t *translator) histogramPoints(m pmetric.Metric, extra []attrLabel, drops 
 // expHistogramPoints translates exponential histogram points into native
 // histograms (see nativeHistogram); encoding turns them into classic
 // buckets where native ones cannot go.
-func (t *translator) expHistogramPoints(m pmetric.Metric, extra []attrLabel, drops *dropCounter) []point {
+func (t *translator) expHistogramPoints(m pmetric.Metric, extra *scopeExtra, drops *dropCounter) []point {
 	dps := m.ExponentialHistogram().DataPoints()
 	points := make([]point, 0, dps.Len())
 	for i := 0; i < dps.Len(); i++ {
@@ -421,10 +459,10 @@ func (t *translator) expHistogramPoints(m pmetric.Metric, extra []attrLabel, dro
 		}
 		h, reason := nativeHistogram(dp)
 		if reason == "" {
-			var labels []*dto.LabelPair
-			if labels, reason = t.labels(dp.Attributes(), "le", extra); reason == "" {
-				pm := &dto.Metric{Label: labels, Histogram: h}
-				points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm})
+			set := t.labelSetFor(dp.Attributes(), "le", extra)
+			if reason = set.reason; reason == "" {
+				pm := &dto.Metric{Label: set.labels, Histogram: h}
+				points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm, sig: set.sig})
 				continue
 			}
 		}
@@ -445,7 +483,7 @@ func validBounds(bounds pcommon.Float64Slice) bool {
 	return true
 }
 
-func (t *translator) summaryPoints(m pmetric.Metric, extra []attrLabel, drops *dropCounter) []point {
+func (t *translator) summaryPoints(m pmetric.Metric, extra *scopeExtra, drops *dropCounter) []point {
 	dps := m.Summary().DataPoints()
 	points := make([]point, 0, dps.Len())
 	for i := 0; i < dps.Len(); i++ {
@@ -465,13 +503,13 @@ func (t *translator) summaryPoints(m pmetric.Metric, extra []attrLabel, drops *d
 		// In ascending order, whatever order the sender used: the same
 		// data always gives the same bytes.
 		slices.SortStableFunc(s.Quantile, func(a, b *dto.Quantile) int { return cmp.Compare(a.GetQuantile(), b.GetQuantile()) })
-		labels, reason := t.labels(dp.Attributes(), "quantile", extra)
-		if reason != "" {
-			drops.add(m, reason)
+		set := t.labelSetFor(dp.Attributes(), "quantile", extra)
+		if set.reason != "" {
+			drops.add(m, set.reason)
 			continue
 		}
-		pm := &dto.Metric{Label: labels, Summary: s}
-		points = append(points, point{time: dp.Timestamp(), metric: pm})
+		pm := &dto.Metric{Label: set.labels, Summary: s}
+		points = append(points, point{time: dp.Timestamp(), metric: pm, sig: set.sig})
 	}
 	return points
 }

@@ -1,0 +1,338 @@
+package pushgatewayexporter // import "github.com/pushgatewayexporter/pushgatewayexporter"
+
+import (
+	"bytes"
+	"math"
+	"sync"
+
+	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// writeDelimitedFamilies writes families into buf as length-delimited
+// protobuf MetricFamily messages, byte for byte what protodelim and
+// proto.Marshal write for them (fields in number order, proto2 optionals
+// when set, repeated scalars unpacked), without reflection and with one
+// allocation at most: buf grows once to the body's size. It returns false,
+// and writes nothing, when a family holds a field this encoder does not
+// write (exemplars, created timestamps, untyped values, units, float
+// counts): the caller then uses the generic encoder.
+func writeDelimitedFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily) bool {
+	sp := sizesPool.Get().(*[]int)
+	defer sizesPool.Put(sp)
+	total, ok := sizeDelimited(fams, sp)
+	if !ok {
+		return false
+	}
+	buf.Grow(total)
+	buf.Write(appendDelimited(buf.AvailableBuffer(), fams, *sp))
+	return true
+}
+
+// sizeDelimited returns the body's size and leaves in *sizes each
+// family's size followed by its metrics' sizes, for appendDelimited.
+func sizeDelimited(fams []*dto.MetricFamily, sizes *[]int) (total int, ok bool) {
+	s := (*sizes)[:0]
+	for _, mf := range fams {
+		var size int
+		if s, size, ok = sizeFamily(mf, s); !ok {
+			*sizes = s
+			return 0, false
+		}
+		total += protowire.SizeVarint(uint64(size)) + size
+	}
+	*sizes = s
+	return total, true
+}
+
+func appendDelimited(b []byte, fams []*dto.MetricFamily, sizes []int) []byte {
+	k := 0
+	for _, mf := range fams {
+		b = protowire.AppendVarint(b, uint64(sizes[k]))
+		k++
+		b = appendFamily(b, mf, sizes[k:k+len(mf.Metric)])
+		k += len(mf.Metric)
+	}
+	return b
+}
+
+// sizesPool holds the per-metric sizes of a body between its two passes.
+var sizesPool = sync.Pool{New: func() any { s := make([]int, 0, 1024); return &s }}
+
+func sizeString(num protowire.Number, s *string) int {
+	if s == nil {
+		return 0
+	}
+	return protowire.SizeTag(num) + protowire.SizeBytes(len(*s))
+}
+
+func appendString(b []byte, num protowire.Number, s *string) []byte {
+	if s == nil {
+		return b
+	}
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	return protowire.AppendString(b, *s)
+}
+
+func sizeDouble(num protowire.Number, v *float64) int {
+	if v == nil {
+		return 0
+	}
+	return protowire.SizeTag(num) + 8
+}
+
+func appendDouble(b []byte, num protowire.Number, v *float64) []byte {
+	if v == nil {
+		return b
+	}
+	b = protowire.AppendTag(b, num, protowire.Fixed64Type)
+	return protowire.AppendFixed64(b, math.Float64bits(*v))
+}
+
+func sizeUvarint(num protowire.Number, v *uint64) int {
+	if v == nil {
+		return 0
+	}
+	return protowire.SizeTag(num) + protowire.SizeVarint(*v)
+}
+
+func appendUvarint(b []byte, num protowire.Number, v *uint64) []byte {
+	if v == nil {
+		return b
+	}
+	b = protowire.AppendTag(b, num, protowire.VarintType)
+	return protowire.AppendVarint(b, *v)
+}
+
+func sizeMessage(num protowire.Number, size int) int {
+	return protowire.SizeTag(num) + protowire.SizeBytes(size)
+}
+
+func appendMessageHeader(b []byte, num protowire.Number, size int) []byte {
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	return protowire.AppendVarint(b, uint64(size))
+}
+
+// sizeFamily appends the family's size, then each of its metrics' sizes,
+// to sizes.
+func sizeFamily(mf *dto.MetricFamily, sizes []int) (_ []int, size int, ok bool) {
+	if mf.Unit != nil {
+		return sizes, 0, false
+	}
+	at := len(sizes)
+	sizes = append(sizes, 0)
+	n := sizeString(1, mf.Name) + sizeString(2, mf.Help)
+	if mf.Type != nil {
+		n += protowire.SizeTag(3) + protowire.SizeVarint(uint64(*mf.Type))
+	}
+	for _, m := range mf.Metric {
+		size, ok := sizeMetric(m)
+		if !ok {
+			return sizes, 0, false
+		}
+		sizes = append(sizes, size)
+		n += sizeMessage(4, size)
+	}
+	sizes[at] = n
+	return sizes, n, true
+}
+
+func appendFamily(b []byte, mf *dto.MetricFamily, metricSizes []int) []byte {
+	b = appendString(b, 1, mf.Name)
+	b = appendString(b, 2, mf.Help)
+	if mf.Type != nil {
+		b = protowire.AppendTag(b, 3, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(*mf.Type))
+	}
+	for i, m := range mf.Metric {
+		b = appendMessageHeader(b, 4, metricSizes[i])
+		b = appendMetric(b, m)
+	}
+	return b
+}
+
+func sizeLabel(l *dto.LabelPair) int {
+	return sizeString(1, l.Name) + sizeString(2, l.Value)
+}
+
+func sizeMetric(m *dto.Metric) (int, bool) {
+	if m.Untyped != nil || (m.Counter != nil && (m.Counter.Exemplar != nil || m.Counter.CreatedTimestamp != nil)) {
+		return 0, false
+	}
+	n := 0
+	for _, l := range m.Label {
+		n += sizeMessage(1, sizeLabel(l))
+	}
+	if m.Gauge != nil {
+		n += sizeMessage(2, sizeDouble(1, m.Gauge.Value))
+	}
+	if m.Counter != nil {
+		n += sizeMessage(3, sizeDouble(1, m.Counter.Value))
+	}
+	if m.Summary != nil {
+		size, ok := sizeSummary(m.Summary)
+		if !ok {
+			return 0, false
+		}
+		n += sizeMessage(4, size)
+	}
+	if m.TimestampMs != nil {
+		n += protowire.SizeTag(6) + protowire.SizeVarint(uint64(*m.TimestampMs))
+	}
+	if m.Histogram != nil {
+		size, ok := sizeHistogram(m.Histogram)
+		if !ok {
+			return 0, false
+		}
+		n += sizeMessage(7, size)
+	}
+	return n, true
+}
+
+func appendMetric(b []byte, m *dto.Metric) []byte {
+	for _, l := range m.Label {
+		b = appendMessageHeader(b, 1, sizeLabel(l))
+		b = appendString(b, 1, l.Name)
+		b = appendString(b, 2, l.Value)
+	}
+	if m.Gauge != nil {
+		b = appendMessageHeader(b, 2, sizeDouble(1, m.Gauge.Value))
+		b = appendDouble(b, 1, m.Gauge.Value)
+	}
+	if m.Counter != nil {
+		b = appendMessageHeader(b, 3, sizeDouble(1, m.Counter.Value))
+		b = appendDouble(b, 1, m.Counter.Value)
+	}
+	if m.Summary != nil {
+		size, _ := sizeSummary(m.Summary)
+		b = appendMessageHeader(b, 4, size)
+		b = appendSummary(b, m.Summary)
+	}
+	if m.TimestampMs != nil {
+		b = protowire.AppendTag(b, 6, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(*m.TimestampMs))
+	}
+	if m.Histogram != nil {
+		size, _ := sizeHistogram(m.Histogram)
+		b = appendMessageHeader(b, 7, size)
+		b = appendHistogram(b, m.Histogram)
+	}
+	return b
+}
+
+func sizeQuantile(q *dto.Quantile) int {
+	return sizeDouble(1, q.Quantile) + sizeDouble(2, q.Value)
+}
+
+func sizeSummary(s *dto.Summary) (int, bool) {
+	if s.CreatedTimestamp != nil {
+		return 0, false
+	}
+	n := sizeUvarint(1, s.SampleCount) + sizeDouble(2, s.SampleSum)
+	for _, q := range s.Quantile {
+		n += sizeMessage(3, sizeQuantile(q))
+	}
+	return n, true
+}
+
+func appendSummary(b []byte, s *dto.Summary) []byte {
+	b = appendUvarint(b, 1, s.SampleCount)
+	b = appendDouble(b, 2, s.SampleSum)
+	for _, q := range s.Quantile {
+		b = appendMessageHeader(b, 3, sizeQuantile(q))
+		b = appendDouble(b, 1, q.Quantile)
+		b = appendDouble(b, 2, q.Value)
+	}
+	return b
+}
+
+func sizeBucket(k *dto.Bucket) int {
+	return sizeUvarint(1, k.CumulativeCount) + sizeDouble(2, k.UpperBound)
+}
+
+func sizeSpan(s *dto.BucketSpan) int {
+	n := 0
+	if s.Offset != nil {
+		n += protowire.SizeTag(1) + protowire.SizeVarint(protowire.EncodeZigZag(int64(*s.Offset)))
+	}
+	if s.Length != nil {
+		n += protowire.SizeTag(2) + protowire.SizeVarint(uint64(*s.Length))
+	}
+	return n
+}
+
+func appendSpan(b []byte, s *dto.BucketSpan) []byte {
+	if s.Offset != nil {
+		b = protowire.AppendTag(b, 1, protowire.VarintType)
+		b = protowire.AppendVarint(b, protowire.EncodeZigZag(int64(*s.Offset)))
+	}
+	if s.Length != nil {
+		b = protowire.AppendTag(b, 2, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(*s.Length))
+	}
+	return b
+}
+
+func sizeHistogram(h *dto.Histogram) (int, bool) {
+	if h.SampleCountFloat != nil || h.ZeroCountFloat != nil || h.CreatedTimestamp != nil ||
+		len(h.Exemplars) > 0 || len(h.NegativeCount) > 0 || len(h.PositiveCount) > 0 {
+		return 0, false
+	}
+	n := sizeUvarint(1, h.SampleCount) + sizeDouble(2, h.SampleSum)
+	for _, k := range h.Bucket {
+		if k.CumulativeCountFloat != nil || k.Exemplar != nil {
+			return 0, false
+		}
+		n += sizeMessage(3, sizeBucket(k))
+	}
+	if h.Schema != nil {
+		n += protowire.SizeTag(5) + protowire.SizeVarint(protowire.EncodeZigZag(int64(*h.Schema)))
+	}
+	n += sizeDouble(6, h.ZeroThreshold) + sizeUvarint(7, h.ZeroCount)
+	for _, s := range h.NegativeSpan {
+		n += sizeMessage(9, sizeSpan(s))
+	}
+	for _, d := range h.NegativeDelta {
+		n += protowire.SizeTag(10) + protowire.SizeVarint(protowire.EncodeZigZag(d))
+	}
+	for _, s := range h.PositiveSpan {
+		n += sizeMessage(12, sizeSpan(s))
+	}
+	for _, d := range h.PositiveDelta {
+		n += protowire.SizeTag(13) + protowire.SizeVarint(protowire.EncodeZigZag(d))
+	}
+	return n, true
+}
+
+func appendHistogram(b []byte, h *dto.Histogram) []byte {
+	b = appendUvarint(b, 1, h.SampleCount)
+	b = appendDouble(b, 2, h.SampleSum)
+	for _, k := range h.Bucket {
+		b = appendMessageHeader(b, 3, sizeBucket(k))
+		b = appendUvarint(b, 1, k.CumulativeCount)
+		b = appendDouble(b, 2, k.UpperBound)
+	}
+	if h.Schema != nil {
+		b = protowire.AppendTag(b, 5, protowire.VarintType)
+		b = protowire.AppendVarint(b, protowire.EncodeZigZag(int64(*h.Schema)))
+	}
+	b = appendDouble(b, 6, h.ZeroThreshold)
+	b = appendUvarint(b, 7, h.ZeroCount)
+	for _, s := range h.NegativeSpan {
+		b = appendMessageHeader(b, 9, sizeSpan(s))
+		b = appendSpan(b, s)
+	}
+	for _, d := range h.NegativeDelta {
+		b = protowire.AppendTag(b, 10, protowire.VarintType)
+		b = protowire.AppendVarint(b, protowire.EncodeZigZag(d))
+	}
+	for _, s := range h.PositiveSpan {
+		b = appendMessageHeader(b, 12, sizeSpan(s))
+		b = appendSpan(b, s)
+	}
+	for _, d := range h.PositiveDelta {
+		b = protowire.AppendTag(b, 13, protowire.VarintType)
+		b = protowire.AppendVarint(b, protowire.EncodeZigZag(d))
+	}
+	return b
+}
