@@ -4,6 +4,7 @@
 # make fuzz  the fuzz targets for longer (FUZZTIME each, default 2m)
 # make bench  the benchmarks (bench/, its own module): the exporter against client_golang and contrib's translator
 # make test-faults  only the fault-injection suite (make test runs it too), with its results
+# make bench-e2e  the built collector under load against a real Pushgateway: points/s, CPU of both, their ratio
 
 GO          ?= go
 BUILD_DIR   := _build
@@ -15,7 +16,7 @@ SOURCES     := $(wildcard *.go internal/*/*.go) go.mod go.sum builder-config.yam
 FUZZ_TARGETS := FuzzTranslate FuzzGroupKeyURL
 FUZZTIME    ?= 2m
 
-.PHONY: all tools pushgateway build run demo test test-faults vet unit bench-check bench fuzz-short fuzz e2e generate clean
+.PHONY: all tools pushgateway build run demo test test-faults vet unit bench-check bench bench-e2e fuzz-short fuzz e2e generate clean
 
 all: build
 
@@ -57,6 +58,11 @@ bench-check:
 BENCHTIME ?= 2s
 bench:
 	cd bench && $(GO) test -run '^$$' -bench . -benchtime=$(BENCHTIME) -count=1
+
+# One fixed load (e2e/load_test.go; LOAD_ROUNDS changes its size) through
+# the built collector into a real Pushgateway, each run with fresh processes.
+bench-e2e: build
+	cd e2e && COLLECTOR_BIN=$(abspath $(COLLECTOR)) $(GO) test -run '^$$' -bench BenchmarkE2ELoad -benchtime=1x -count=1 ./...
 
 # Each fuzz target runs alone (go test -fuzz takes one); new crashers land
 # in testdata/fuzz/<target> and become regression cases of make unit.

@@ -170,6 +170,12 @@ func (g *Gateway) start() error {
 	return fmt.Errorf("not ready after 10s:\n%s", g.output.String())
 }
 
+// PID is the process id of the running gateway (a new one after Restart),
+// for reading its resource use from /proc.
+func (g *Gateway) PID() int {
+	return g.cmd.Process.Pid
+}
+
 // do sends a request with the options' client and credentials.
 func (g *Gateway) do(method, path, contentType string, body io.Reader) (*http.Response, error) {
 	req, err := http.NewRequest(method, g.URL+path, body)
