@@ -35,12 +35,15 @@ func (f PushFormat) expfmtFormat() expfmt.Format {
 // translation strategies guarantee it): protobuf is then written by
 // writeDelimitedFamilies, which leaves names as they are, instead of
 // expfmt, which would escape them.
-func encodeFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily, format PushFormat, native, legacyNames bool) error {
+//
+// labels, when not nil, holds each metric's labels already encoded (see
+// writeDelimitedFamilies).
+func encodeFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily, labels [][][]byte, format PushFormat, native, legacyNames bool) error {
 	if format == FormatText || !native {
 		fams = withClassicHistograms(fams)
 	}
 	if format == FormatProtobuf && legacyNames {
-		if writeDelimitedFamilies(buf, fams) {
+		if writeDelimitedFamilies(buf, fams, labels) {
 			return nil
 		}
 	}

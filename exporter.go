@@ -228,7 +228,8 @@ func (e *pushgatewayExporter) pushGroupLocked(ctx context.Context, g *groupState
 		buf.Reset()
 		e.bufPool.Put(buf)
 	}()
-	if err := encodeFamilies(buf, g.snapshot(), e.cfg.Format, e.cfg.ExponentialHistograms == ExponentialHistogramsNative, e.legacyNames); err != nil {
+	fams, labels := g.snapshotWithLabels()
+	if err := encodeFamilies(buf, fams, labels, e.cfg.Format, e.cfg.ExponentialHistograms == ExponentialHistogramsNative, e.legacyNames); err != nil {
 		return consumererror.NewPermanent(fmt.Errorf("pushing group %s: %w", g.key, err))
 	}
 	start := time.Now()

@@ -21,6 +21,7 @@ const defaultCachedLabelSets = 1 << 18
 type labelSet struct {
 	labels []*dto.LabelPair
 	sig    string
+	enc    []byte // labels as appendLabelsField writes them
 	reason dropReason
 }
 
@@ -122,5 +123,5 @@ func (t *translator) newLabelSet(attrs pcommon.Map, typeLabel string, extra *sco
 	if reason != "" {
 		return &labelSet{reason: reason}
 	}
-	return &labelSet{labels: labels, sig: labelSignature(labels)}
+	return &labelSet{labels: labels, sig: labelSignature(labels), enc: appendLabelsField(nil, labels)}
 }

@@ -19,8 +19,14 @@ func TestLabelCache(t *testing.T) {
 		putAttrs(m, raw)
 		return m
 	}
-	a := tr.labelSetFor(attrs(map[string]any{"host": "h", "shard": 7}), "", nil)
-	again := tr.labelSetFor(attrs(map[string]any{"host": "h", "shard": 7}), "", nil)
+	ordered := func() pcommon.Map { // FromRaw's order follows a Go map's
+		m := pcommon.NewMap()
+		m.PutStr("host", "h")
+		m.PutInt("shard", 7)
+		return m
+	}
+	a := tr.labelSetFor(ordered(), "", nil)
+	again := tr.labelSetFor(ordered(), "", nil)
 	assert.Same(t, a, again, "the same attributes are translated once")
 	assert.Equal(t, map[string]string{"host": "h", "shard": "7"}, labelMap(a.labels))
 	assert.Equal(t, labelSignature(a.labels), a.sig)
@@ -50,10 +56,10 @@ func TestProtobufEncoderFallsBackForFieldsItDoesNotWrite(t *testing.T) {
 		Metric: []*dto.Metric{{Untyped: &dto.Untyped{Value: proto.Float64(1)}}},
 	}
 	var buf bytes.Buffer
-	assert.False(t, writeDelimitedFamilies(&buf, []*dto.MetricFamily{mf}))
+	assert.False(t, writeDelimitedFamilies(&buf, []*dto.MetricFamily{mf}, nil))
 	assert.Zero(t, buf.Len(), "nothing written")
 
-	require.NoError(t, encodeFamilies(&buf, []*dto.MetricFamily{mf}, FormatProtobuf, true, true))
+	require.NoError(t, encodeFamilies(&buf, []*dto.MetricFamily{mf}, nil, FormatProtobuf, true, true))
 	var want bytes.Buffer
 	require.NoError(t, encodeFamiliesExpfmt(&want, []*dto.MetricFamily{mf}, FormatProtobuf))
 	assert.Equal(t, want.Bytes(), buf.Bytes(), "the generic encoder took over")

@@ -17,25 +17,48 @@ import (
 // and writes nothing, when a family holds a field this encoder does not
 // write (exemplars, created timestamps, untyped values, units, float
 // counts): the caller then uses the generic encoder.
-func writeDelimitedFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily) bool {
+//
+// labels, when not nil, holds for each metric of each family its labels
+// already encoded (appendLabelsField), or nil to encode them here.
+func writeDelimitedFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily, labels [][][]byte) bool {
 	sp := sizesPool.Get().(*[]int)
 	defer sizesPool.Put(sp)
-	total, ok := sizeDelimited(fams, sp)
+	total, ok := sizeDelimited(fams, labels, sp)
 	if !ok {
 		return false
 	}
 	buf.Grow(total)
-	buf.Write(appendDelimited(buf.AvailableBuffer(), fams, *sp))
+	buf.Write(appendDelimited(buf.AvailableBuffer(), fams, labels, *sp))
 	return true
+}
+
+// encodedLabels returns the encoded labels of metric j of family i, if
+// known.
+func encodedLabels(labels [][][]byte, i, j int) []byte {
+	if i < len(labels) && j < len(labels[i]) {
+		return labels[i][j]
+	}
+	return nil
+}
+
+// appendLabelsField appends labels as Metric's repeated field 1, the form
+// writeDelimitedFamilies takes them in already encoded.
+func appendLabelsField(b []byte, labels []*dto.LabelPair) []byte {
+	for _, l := range labels {
+		b = appendMessageHeader(b, 1, sizeLabel(l))
+		b = appendString(b, 1, l.Name)
+		b = appendString(b, 2, l.Value)
+	}
+	return b
 }
 
 // sizeDelimited returns the body's size and leaves in *sizes each
 // family's size followed by its metrics' sizes, for appendDelimited.
-func sizeDelimited(fams []*dto.MetricFamily, sizes *[]int) (total int, ok bool) {
+func sizeDelimited(fams []*dto.MetricFamily, labels [][][]byte, sizes *[]int) (total int, ok bool) {
 	s := (*sizes)[:0]
-	for _, mf := range fams {
+	for i, mf := range fams {
 		var size int
-		if s, size, ok = sizeFamily(mf, s); !ok {
+		if s, size, ok = sizeFamily(mf, labels, i, s); !ok {
 			*sizes = s
 			return 0, false
 		}
@@ -45,12 +68,12 @@ func sizeDelimited(fams []*dto.MetricFamily, sizes *[]int) (total int, ok bool) 
 	return total, true
 }
 
-func appendDelimited(b []byte, fams []*dto.MetricFamily, sizes []int) []byte {
+func appendDelimited(b []byte, fams []*dto.MetricFamily, labels [][][]byte, sizes []int) []byte {
 	k := 0
-	for _, mf := range fams {
+	for i, mf := range fams {
 		b = protowire.AppendVarint(b, uint64(sizes[k]))
 		k++
-		b = appendFamily(b, mf, sizes[k:k+len(mf.Metric)])
+		b = appendFamily(b, mf, labels, i, sizes[k:k+len(mf.Metric)])
 		k += len(mf.Metric)
 	}
 	return b
@@ -115,7 +138,7 @@ func appendMessageHeader(b []byte, num protowire.Number, size int) []byte {
 
 // sizeFamily appends the family's size, then each of its metrics' sizes,
 // to sizes.
-func sizeFamily(mf *dto.MetricFamily, sizes []int) (_ []int, size int, ok bool) {
+func sizeFamily(mf *dto.MetricFamily, labels [][][]byte, i int, sizes []int) (_ []int, size int, ok bool) {
 	if mf.Unit != nil {
 		return sizes, 0, false
 	}
@@ -125,8 +148,8 @@ func sizeFamily(mf *dto.MetricFamily, sizes []int) (_ []int, size int, ok bool) 
 	if mf.Type != nil {
 		n += protowire.SizeTag(3) + protowire.SizeVarint(uint64(*mf.Type))
 	}
-	for _, m := range mf.Metric {
-		size, ok := sizeMetric(m)
+	for j, m := range mf.Metric {
+		size, ok := sizeMetric(m, encodedLabels(labels, i, j))
 		if !ok {
 			return sizes, 0, false
 		}
@@ -137,16 +160,16 @@ func sizeFamily(mf *dto.MetricFamily, sizes []int) (_ []int, size int, ok bool) 
 	return sizes, n, true
 }
 
-func appendFamily(b []byte, mf *dto.MetricFamily, metricSizes []int) []byte {
+func appendFamily(b []byte, mf *dto.MetricFamily, labels [][][]byte, i int, metricSizes []int) []byte {
 	b = appendString(b, 1, mf.Name)
 	b = appendString(b, 2, mf.Help)
 	if mf.Type != nil {
 		b = protowire.AppendTag(b, 3, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(*mf.Type))
 	}
-	for i, m := range mf.Metric {
-		b = appendMessageHeader(b, 4, metricSizes[i])
-		b = appendMetric(b, m)
+	for j, m := range mf.Metric {
+		b = appendMessageHeader(b, 4, metricSizes[j])
+		b = appendMetric(b, m, encodedLabels(labels, i, j))
 	}
 	return b
 }
@@ -155,13 +178,15 @@ func sizeLabel(l *dto.LabelPair) int {
 	return sizeString(1, l.Name) + sizeString(2, l.Value)
 }
 
-func sizeMetric(m *dto.Metric) (int, bool) {
+func sizeMetric(m *dto.Metric, encLabels []byte) (int, bool) {
 	if m.Untyped != nil || (m.Counter != nil && (m.Counter.Exemplar != nil || m.Counter.CreatedTimestamp != nil)) {
 		return 0, false
 	}
-	n := 0
-	for _, l := range m.Label {
-		n += sizeMessage(1, sizeLabel(l))
+	n := len(encLabels)
+	if encLabels == nil {
+		for _, l := range m.Label {
+			n += sizeMessage(1, sizeLabel(l))
+		}
 	}
 	if m.Gauge != nil {
 		n += sizeMessage(2, sizeDouble(1, m.Gauge.Value))
@@ -189,11 +214,11 @@ func sizeMetric(m *dto.Metric) (int, bool) {
 	return n, true
 }
 
-func appendMetric(b []byte, m *dto.Metric) []byte {
-	for _, l := range m.Label {
-		b = appendMessageHeader(b, 1, sizeLabel(l))
-		b = appendString(b, 1, l.Name)
-		b = appendString(b, 2, l.Value)
+func appendMetric(b []byte, m *dto.Metric, encLabels []byte) []byte {
+	if encLabels != nil {
+		b = append(b, encLabels...)
+	} else {
+		b = appendLabelsField(b, m.Label)
 	}
 	if m.Gauge != nil {
 		b = appendMessageHeader(b, 2, sizeDouble(1, m.Gauge.Value))

@@ -81,6 +81,8 @@ type familyState struct {
 type seriesState struct {
 	time   pcommon.Timestamp
 	metric *dto.Metric
+	// labels are metric's labels encoded for a push (nil: not kept).
+	labels []byte
 	// delta says metric is the running total of delta points.
 	delta bool
 }
@@ -182,7 +184,7 @@ func (s *groupStates) apply(key groupKey, fams []family) applyResult {
 			if !ok {
 				fs.order = nil // a new series: sort again at the next snapshot
 			}
-			fs.series[sig] = seriesState{time: p.time, metric: metric, delta: f.delta}
+			fs.series[sig] = seriesState{time: p.time, metric: metric, labels: p.labels, delta: f.delta}
 			changed = true
 		}
 		if len(fs.series) == 0 {
@@ -342,10 +344,25 @@ func (s *groupStates) group(key groupKey) *groupState {
 // snapshot returns the group's families, sorted by name, each with its
 // series sorted by labels: deterministic bodies make pushes comparable.
 func (g *groupState) snapshot() []*dto.MetricFamily {
+	fams, _ := g.snapshotWithLabels()
+	return fams
+}
+
+// snapshotWithLabels is snapshot with, for each metric of each family, its
+// labels as the protobuf encoder takes them already encoded (nil where
+// they were not kept).
+func (g *groupState) snapshotWithLabels() ([]*dto.MetricFamily, [][][]byte) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	out := make([]*dto.MetricFamily, 0, len(g.families))
-	for name, fs := range g.families {
+	names := make([]string, 0, len(g.families))
+	for name := range g.families {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	out := make([]*dto.MetricFamily, 0, len(names))
+	labels := make([][][]byte, 0, len(names))
+	for _, name := range names {
+		fs := g.families[name]
 		mf := &dto.MetricFamily{Name: &name, Type: fs.typ.Enum(), Metric: make([]*dto.Metric, 0, len(fs.series))}
 		if fs.help != "" {
 			help := fs.help
@@ -354,13 +371,16 @@ func (g *groupState) snapshot() []*dto.MetricFamily {
 		if fs.order == nil {
 			fs.order = slices.Sorted(maps.Keys(fs.series))
 		}
+		enc := make([][]byte, 0, len(fs.order))
 		for _, sig := range fs.order {
-			mf.Metric = append(mf.Metric, fs.series[sig].metric)
+			held := fs.series[sig]
+			mf.Metric = append(mf.Metric, held.metric)
+			enc = append(enc, held.labels)
 		}
 		out = append(out, mf)
+		labels = append(labels, enc)
 	}
-	slices.SortFunc(out, func(a, b *dto.MetricFamily) int { return cmp.Compare(a.GetName(), b.GetName()) })
-	return out
+	return out, labels
 }
 
 // labelsString renders the point's labels as {name="value",...}.

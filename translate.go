@@ -57,8 +57,10 @@ type family struct {
 type point struct {
 	time   pcommon.Timestamp
 	metric *dto.Metric
-	// sig is the labels' signature (labelSignature), when known.
-	sig string
+	// sig is the labels' signature (labelSignature), when known; labels
+	// the labels encoded for a push (appendLabelsField), when known.
+	sig    string
+	labels []byte
 	// start is the OTLP start time; for a delta point, the start of the
 	// interval it counts.
 	start pcommon.Timestamp
@@ -400,7 +402,7 @@ func (t *translator) numberPoints(m pmetric.Metric, dps pmetric.NumberDataPointS
 			gauges[i].Value = &values[i]
 			pm.Gauge = &gauges[i]
 		}
-		points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm, sig: set.sig})
+		points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm, sig: set.sig, labels: set.enc})
 	}
 	return points
 }
@@ -440,7 +442,7 @@ func (t *translator) histogramPoints(m pmetric.Metric, extra *scopeExtra, drops 
 			continue
 		}
 		pm := &dto.Metric{Label: set.labels, Histogram: h}
-		points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm, sig: set.sig})
+		points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm, sig: set.sig, labels: set.enc})
 	}
 	return points
 }
@@ -462,7 +464,7 @@ func (t *translator) expHistogramPoints(m pmetric.Metric, extra *scopeExtra, dro
 			set := t.labelSetFor(dp.Attributes(), "le", extra)
 			if reason = set.reason; reason == "" {
 				pm := &dto.Metric{Label: set.labels, Histogram: h}
-				points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm, sig: set.sig})
+				points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm, sig: set.sig, labels: set.enc})
 				continue
 			}
 		}
@@ -509,7 +511,7 @@ func (t *translator) summaryPoints(m pmetric.Metric, extra *scopeExtra, drops *d
 			continue
 		}
 		pm := &dto.Metric{Label: set.labels, Summary: s}
-		points = append(points, point{time: dp.Timestamp(), metric: pm, sig: set.sig})
+		points = append(points, point{time: dp.Timestamp(), metric: pm, sig: set.sig, labels: set.enc})
 	}
 	return points
 }
