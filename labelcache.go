@@ -14,6 +14,12 @@ import (
 // memory only up to the bound.
 const defaultCachedLabelSets = 1 << 18
 
+// maxCacheKeyBytes keeps points with long attributes out of the cache: a
+// hostile sender's megabyte values would otherwise be held as keys. Such
+// points are translated every time instead (and mostly refused by
+// max_label_value_length).
+const maxCacheKeyBytes = 2048
+
 // labelSet is the translation of one point's attributes (with its scope's
 // extra labels and the type's own label): the sorted labels, their
 // signature in the state, or why the point cannot be pushed. Its labels
@@ -96,6 +102,13 @@ func (t *translator) labelSetFor(attrs pcommon.Map, typeLabel string, extra *sco
 	}
 	key = append(key, 0xfd)
 	key = appendAttrsKey(key, attrs)
+	if len(key) > maxCacheKeyBytes {
+		if cap(key) <= 4*maxCacheKeyBytes { // a huge one goes back to the heap
+			*kp = key
+			keyPool.Put(kp)
+		}
+		return t.newLabelSet(attrs, typeLabel, extra)
+	}
 
 	t.cache.mu.RLock()
 	set := t.cache.sets[string(key)] // no allocation for the lookup

@@ -3,6 +3,7 @@ package pushgatewayexporter
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
@@ -42,6 +43,11 @@ func TestLabelCache(t *testing.T) {
 	// Refusals are remembered too.
 	tooLong := tr.withLabelLimits(2, 0).labelSetFor(attrs(map[string]any{"host": "long"}), "", nil)
 	assert.Equal(t, dropLabelTooLong, tooLong.reason)
+
+	// Long attributes are translated, not remembered.
+	long := tr.withLabelLimits(0, 0).labelSetFor(attrs(map[string]any{"v": strings.Repeat("x", maxCacheKeyBytes)}), "", nil)
+	assert.Equal(t, maxCacheKeyBytes, len(labelMap(long.labels)["v"]))
+	assert.Empty(t, tr.cache.sets, "a point with long attributes is not cached")
 
 	// The bound holds: beyond it the cache starts afresh.
 	for i := range 10 {
