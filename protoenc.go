@@ -275,10 +275,19 @@ func sizeBucket(k *dto.Bucket) int {
 	return sizeUvarint(1, k.CumulativeCount) + sizeDouble(2, k.UpperBound)
 }
 
+func sizeZigZag(num protowire.Number, v int64) int {
+	return protowire.SizeTag(num) + protowire.SizeVarint(protowire.EncodeZigZag(v))
+}
+
+func appendZigZag(b []byte, num protowire.Number, v int64) []byte {
+	b = protowire.AppendTag(b, num, protowire.VarintType)
+	return protowire.AppendVarint(b, protowire.EncodeZigZag(v))
+}
+
 func sizeSpan(s *dto.BucketSpan) int {
 	n := 0
 	if s.Offset != nil {
-		n += protowire.SizeTag(1) + protowire.SizeVarint(protowire.EncodeZigZag(int64(*s.Offset)))
+		n += sizeZigZag(1, int64(*s.Offset))
 	}
 	if s.Length != nil {
 		n += protowire.SizeTag(2) + protowire.SizeVarint(uint64(*s.Length))
@@ -288,12 +297,35 @@ func sizeSpan(s *dto.BucketSpan) int {
 
 func appendSpan(b []byte, s *dto.BucketSpan) []byte {
 	if s.Offset != nil {
-		b = protowire.AppendTag(b, 1, protowire.VarintType)
-		b = protowire.AppendVarint(b, protowire.EncodeZigZag(int64(*s.Offset)))
+		b = appendZigZag(b, 1, int64(*s.Offset))
 	}
 	if s.Length != nil {
 		b = protowire.AppendTag(b, 2, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(*s.Length))
+	}
+	return b
+}
+
+// sizeSide and appendSide write one side of a native histogram: its spans
+// as field spanNum, then its deltas, unpacked, as field deltaNum.
+func sizeSide(spanNum, deltaNum protowire.Number, spans []*dto.BucketSpan, deltas []int64) int {
+	n := 0
+	for _, s := range spans {
+		n += sizeMessage(spanNum, sizeSpan(s))
+	}
+	for _, d := range deltas {
+		n += sizeZigZag(deltaNum, d)
+	}
+	return n
+}
+
+func appendSide(b []byte, spanNum, deltaNum protowire.Number, spans []*dto.BucketSpan, deltas []int64) []byte {
+	for _, s := range spans {
+		b = appendMessageHeader(b, spanNum, sizeSpan(s))
+		b = appendSpan(b, s)
+	}
+	for _, d := range deltas {
+		b = appendZigZag(b, deltaNum, d)
 	}
 	return b
 }
@@ -311,21 +343,11 @@ func sizeHistogram(h *dto.Histogram) (int, bool) {
 		n += sizeMessage(3, sizeBucket(k))
 	}
 	if h.Schema != nil {
-		n += protowire.SizeTag(5) + protowire.SizeVarint(protowire.EncodeZigZag(int64(*h.Schema)))
+		n += sizeZigZag(5, int64(*h.Schema))
 	}
 	n += sizeDouble(6, h.ZeroThreshold) + sizeUvarint(7, h.ZeroCount)
-	for _, s := range h.NegativeSpan {
-		n += sizeMessage(9, sizeSpan(s))
-	}
-	for _, d := range h.NegativeDelta {
-		n += protowire.SizeTag(10) + protowire.SizeVarint(protowire.EncodeZigZag(d))
-	}
-	for _, s := range h.PositiveSpan {
-		n += sizeMessage(12, sizeSpan(s))
-	}
-	for _, d := range h.PositiveDelta {
-		n += protowire.SizeTag(13) + protowire.SizeVarint(protowire.EncodeZigZag(d))
-	}
+	n += sizeSide(9, 10, h.NegativeSpan, h.NegativeDelta)
+	n += sizeSide(12, 13, h.PositiveSpan, h.PositiveDelta)
 	return n, true
 }
 
@@ -338,26 +360,10 @@ func appendHistogram(b []byte, h *dto.Histogram) []byte {
 		b = appendDouble(b, 2, k.UpperBound)
 	}
 	if h.Schema != nil {
-		b = protowire.AppendTag(b, 5, protowire.VarintType)
-		b = protowire.AppendVarint(b, protowire.EncodeZigZag(int64(*h.Schema)))
+		b = appendZigZag(b, 5, int64(*h.Schema))
 	}
 	b = appendDouble(b, 6, h.ZeroThreshold)
 	b = appendUvarint(b, 7, h.ZeroCount)
-	for _, s := range h.NegativeSpan {
-		b = appendMessageHeader(b, 9, sizeSpan(s))
-		b = appendSpan(b, s)
-	}
-	for _, d := range h.NegativeDelta {
-		b = protowire.AppendTag(b, 10, protowire.VarintType)
-		b = protowire.AppendVarint(b, protowire.EncodeZigZag(d))
-	}
-	for _, s := range h.PositiveSpan {
-		b = appendMessageHeader(b, 12, sizeSpan(s))
-		b = appendSpan(b, s)
-	}
-	for _, d := range h.PositiveDelta {
-		b = protowire.AppendTag(b, 13, protowire.VarintType)
-		b = protowire.AppendVarint(b, protowire.EncodeZigZag(d))
-	}
-	return b
+	b = appendSide(b, 9, 10, h.NegativeSpan, h.NegativeDelta)
+	return appendSide(b, 12, 13, h.PositiveSpan, h.PositiveDelta)
 }
