@@ -3,6 +3,7 @@ package pushgatewayexporter // import "github.com/pushgatewayexporter/pushgatewa
 import (
 	"math"
 	"math/bits"
+	"slices"
 
 	dto "github.com/prometheus/client_model/go"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -259,7 +260,7 @@ func isNative(m *dto.Metric) bool {
 func withClassicHistograms(fams []*dto.MetricFamily) []*dto.MetricFamily {
 	var out []*dto.MetricFamily
 	for i, mf := range fams {
-		if !slicesContainsNative(mf.Metric) {
+		if !slices.ContainsFunc(mf.Metric, isNative) {
 			if out != nil {
 				out = append(out, mf)
 			}
@@ -281,13 +282,4 @@ func withClassicHistograms(fams []*dto.MetricFamily) []*dto.MetricFamily {
 		return fams
 	}
 	return out
-}
-
-func slicesContainsNative(ms []*dto.Metric) bool {
-	for _, m := range ms {
-		if isNative(m) {
-			return true
-		}
-	}
-	return false
 }
