@@ -32,24 +32,6 @@ func (r *testResource) deltaSum(name string, monotonic bool, points ...deltaPoin
 	return r
 }
 
-// deltaHistogram adds a delta histogram point over [start, end].
-func (r *testResource) deltaHistogram(name string, start, end pcommon.Timestamp, bounds []float64, counts []uint64, sum float64) *testResource {
-	h := r.metric(name, "", "").SetEmptyHistogram()
-	h.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
-	dp := h.DataPoints().AppendEmpty()
-	dp.SetStartTimestamp(start)
-	dp.SetTimestamp(end)
-	dp.ExplicitBounds().FromRaw(bounds)
-	dp.BucketCounts().FromRaw(counts)
-	var n uint64
-	for _, c := range counts {
-		n += c
-	}
-	dp.SetCount(n)
-	dp.SetSum(sum)
-	return r
-}
-
 // foldBatches translates and folds batches of one resource in order and
 // returns the group's values, as snapshotValues has them.
 func foldBatches(t *testing.T, batches ...func(*testResource)) (map[string]float64, []string) {
@@ -119,7 +101,7 @@ func TestDeltaHistogramsAccumulate(t *testing.T) {
 	tr := defaultTranslator()
 	apply := func(start, end pcommon.Timestamp, bounds []float64, counts []uint64, sum float64) *groupState {
 		b := newTestBatch()
-		b.resource(map[string]any{"service.name": "etl"}).deltaHistogram("d", start, end, bounds, counts, sum)
+		b.resource(map[string]any{"service.name": "etl"}).histogramOver("d", "", pmetric.AggregationTemporalityDelta, start, end, bounds, counts, sum)
 		rm := b.md.ResourceMetrics().At(0)
 		fams, drops := tr.translateResource(rm)
 		require.Empty(t, drops)
@@ -161,12 +143,12 @@ func TestIntegrationDeltaTemporality(t *testing.T) {
 	send(func(r *testResource) {
 		r.deltaSum("rows", true, deltaPoint{0, 10, 10}).
 			deltaSum("queue_depth", false, deltaPoint{0, 10, 4}).
-			deltaHistogram("latency", 0, 10, []float64{1}, []uint64{1, 1}, 2.5)
+			histogramOver("latency", "", pmetric.AggregationTemporalityDelta, 0, 10, []float64{1}, []uint64{1, 1}, 2.5)
 	})
 	second := func(r *testResource) {
 		r.deltaSum("rows", true, deltaPoint{10, 20, 5}).
 			deltaSum("queue_depth", false, deltaPoint{10, 20, -3}).
-			deltaHistogram("latency", 10, 20, []float64{1}, []uint64{2, 0}, 0.5)
+			histogramOver("latency", "", pmetric.AggregationTemporalityDelta, 10, 20, []float64{1}, []uint64{2, 0}, 0.5)
 	}
 	send(second)
 	send(second) // as a retry would replay it

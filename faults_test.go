@@ -21,7 +21,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -52,11 +51,7 @@ func queuedConfig(endpoint string) *Config {
 // startQueued starts the exporter with cfg; the caller shuts it down.
 func startQueued(t *testing.T, cfg *Config) exporter.Metrics {
 	t.Helper()
-	require.NoError(t, cfg.Validate())
-	exp, err := NewFactory().CreateMetrics(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
-	require.NoError(t, err)
-	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
-	return exp
+	return startConfigured(t, cfg, exportertest.NewNopSettings(metadata.Type))
 }
 
 // startQueuedUntilCleanup is startQueued, shut down when the test ends.

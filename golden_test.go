@@ -63,12 +63,12 @@ func goldenCases() []goldenCase {
 			func(b *testBatch) {
 				etl(b).deltaSum("rows", true, deltaPoint{0, 10, 10}).
 					deltaSum("in.flight", false, deltaPoint{0, 10, 4}).
-					deltaHistogram("latency", 0, 10, []float64{1, 5}, []uint64{1, 2, 0}, 7)
+					histogramOver("latency", "", pmetric.AggregationTemporalityDelta, 0, 10, []float64{1, 5}, []uint64{1, 2, 0}, 7)
 			},
 			func(b *testBatch) {
 				etl(b).deltaSum("rows", true, deltaPoint{10, 20, 5}).
 					deltaSum("in.flight", false, deltaPoint{10, 20, -6}).
-					deltaHistogram("latency", 10, 20, []float64{1, 5}, []uint64{0, 1, 1}, 12)
+					histogramOver("latency", "", pmetric.AggregationTemporalityDelta, 10, 20, []float64{1, 5}, []uint64{0, 1, 1}, 12)
 			},
 			func(b *testBatch) { // a replay and an overlap: both ignored
 				etl(b).deltaSum("rows", true, deltaPoint{10, 20, 5}, deltaPoint{15, 30, 7})

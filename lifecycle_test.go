@@ -66,9 +66,7 @@ func TestDeleteOnShutdown(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Endpoint = gw.URL
 	cfg.DeleteOnShutdown = true
-	exp, err := NewFactory().CreateMetrics(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
-	require.NoError(t, err)
-	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+	exp := startQueued(t, cfg)
 
 	b := newTestBatch()
 	b.resource(map[string]any{"service.name": "a"}).gauge("x", "", 1, 1, nil)

@@ -73,10 +73,17 @@ func (r *testResource) sum(name, unit string, monotonic bool, ts pcommon.Timesta
 }
 
 func (r *testResource) histogram(name, unit string, ts pcommon.Timestamp, bounds []float64, counts []uint64, sum float64) *testResource {
+	return r.histogramOver(name, unit, pmetric.AggregationTemporalityCumulative, 0, ts, bounds, counts, sum)
+}
+
+// histogramOver adds a histogram point over [start, end] of the given
+// temporality; its count is the sum of counts.
+func (r *testResource) histogramOver(name, unit string, temporality pmetric.AggregationTemporality, start, end pcommon.Timestamp, bounds []float64, counts []uint64, sum float64) *testResource {
 	h := r.metric(name, unit, "").SetEmptyHistogram()
-	h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	h.SetAggregationTemporality(temporality)
 	dp := h.DataPoints().AppendEmpty()
-	dp.SetTimestamp(ts)
+	dp.SetStartTimestamp(start)
+	dp.SetTimestamp(end)
 	dp.ExplicitBounds().FromRaw(bounds)
 	dp.BucketCounts().FromRaw(counts)
 	var n uint64
@@ -118,10 +125,18 @@ func startExporterWithSettings(t *testing.T, endpoint string, mutate func(*Confi
 	if mutate != nil {
 		mutate(cfg)
 	}
+	exp := startConfigured(t, cfg, set)
+	t.Cleanup(func() { require.NoError(t, exp.Shutdown(context.Background())) })
+	return exp, cfg
+}
+
+// startConfigured validates cfg and starts an exporter with it; the caller
+// shuts it down.
+func startConfigured(t *testing.T, cfg *Config, set exporter.Settings) exporter.Metrics {
+	t.Helper()
 	require.NoError(t, cfg.Validate())
 	exp, err := NewFactory().CreateMetrics(context.Background(), set, cfg)
 	require.NoError(t, err)
 	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, exp.Shutdown(context.Background())) })
-	return exp, cfg
+	return exp
 }
