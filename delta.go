@@ -2,12 +2,11 @@ package pushgatewayexporter // import "github.com/pushgatewayexporter/pushgatewa
 
 import (
 	dto "github.com/prometheus/client_model/go"
-	"google.golang.org/protobuf/proto"
 )
 
 // foldDelta adds a delta point to the series that holds held, turning OTLP
 // delta temporality into the cumulative values Prometheus expects. It
-// returns the series' new metric, or stale when the point must be ignored:
+// returns the series' new state, or stale when the point must be ignored:
 //
 //   - a point no newer than the one held is a replay, a duplicate or out
 //     of order: adding it again would count it twice;
@@ -22,60 +21,32 @@ import (
 //   - a histogram whose bucket bounds changed starts a new run too; native
 //     histograms of different schemas add up at the coarser one, but a
 //     changed zero threshold starts a new run.
-func foldDelta(held seriesState, p point) (next *dto.Metric, stale bool) {
+func foldDelta(held *seriesState, p *point) (next seriesState, stale bool) {
+	next = seriesState{time: p.time, value: p.value, agg: p.agg, metric: p.metric, labels: p.labels, delta: true}
 	switch {
 	case p.time <= held.time:
-		return nil, true
-	case !held.delta:
-		return p.metric, false // the series was cumulative until now
+		return next, true
+	case !held.delta: // the series was cumulative until now
 	case p.start != 0 && p.start < held.time:
-		return nil, true
-	case p.start > held.time:
-		return p.metric, false
-	}
-	if sum := addMetrics(held.metric, p.metric); sum != nil {
-		return sum, false
-	}
-	return p.metric, false
-}
-
-// addMetrics returns a new metric holding a + b, with b's labels, or nil
-// when they cannot be added (other kinds, other histogram buckets).
-func addMetrics(a, b *dto.Metric) *dto.Metric {
-	switch {
-	case a.Counter != nil && b.Counter != nil:
-		return &dto.Metric{Label: b.Label, Counter: &dto.Counter{Value: proto.Float64(a.Counter.GetValue() + b.Counter.GetValue())}}
-	case a.Gauge != nil && b.Gauge != nil:
-		return &dto.Metric{Label: b.Label, Gauge: &dto.Gauge{Value: proto.Float64(a.Gauge.GetValue() + b.Gauge.GetValue())}}
-	case a.Histogram != nil && b.Histogram != nil:
-		if h := addHistograms(a.Histogram, b.Histogram); h != nil {
-			return &dto.Metric{Label: b.Label, Histogram: h}
+		return next, true
+	case p.start > held.time: // a new run
+	case p.agg != nil:
+		if held.agg != nil && held.agg.addHistogram(p.agg) {
+			next.agg = held.agg
+		}
+	case p.metric == nil:
+		next.value += held.value
+	case held.metric.GetHistogram() != nil && p.metric.Histogram != nil:
+		if h := addHistograms(held.metric.Histogram, p.metric.Histogram); h != nil {
+			next.metric = &dto.Metric{Label: p.metric.Label, Histogram: h}
 		}
 	}
-	return nil
+	return next, false
 }
 
 func addHistograms(a, b *dto.Histogram) *dto.Histogram {
 	if a.Schema != nil && b.Schema != nil {
 		return addNative(a, b)
 	}
-	if len(a.Bucket) != len(b.Bucket) || a.Schema != nil || b.Schema != nil {
-		return nil
-	}
-	h := &dto.Histogram{
-		SampleCount: proto.Uint64(a.GetSampleCount() + b.GetSampleCount()),
-		SampleSum:   proto.Float64(a.GetSampleSum() + b.GetSampleSum()),
-		Bucket:      make([]*dto.Bucket, len(a.Bucket)),
-	}
-	for i, ab := range a.Bucket {
-		bb := b.Bucket[i]
-		if ab.GetUpperBound() != bb.GetUpperBound() {
-			return nil
-		}
-		h.Bucket[i] = &dto.Bucket{
-			UpperBound:      proto.Float64(ab.GetUpperBound()),
-			CumulativeCount: proto.Uint64(ab.GetCumulativeCount() + bb.GetCumulativeCount()),
-		}
-	}
-	return h
+	return nil
 }

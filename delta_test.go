@@ -44,7 +44,7 @@ func foldBatches(t *testing.T, batches ...func(*testResource)) (map[string]float
 		b := newTestBatch()
 		fill(b.resource(map[string]any{"service.name": "etl"}))
 		rm := b.md.ResourceMetrics().At(0)
-		fams, drops := tr.translateResource(rm)
+		fams, drops := tr.translateResource(rm, new(scratch))
 		require.Empty(t, drops)
 		res := states.apply(testKey, fams)
 		stale = append(stale, res.stale...)
@@ -103,7 +103,7 @@ func TestDeltaHistogramsAccumulate(t *testing.T) {
 		b := newTestBatch()
 		b.resource(map[string]any{"service.name": "etl"}).histogramOver("d", "", pmetric.AggregationTemporalityDelta, start, end, bounds, counts, sum)
 		rm := b.md.ResourceMetrics().At(0)
-		fams, drops := tr.translateResource(rm)
+		fams, drops := tr.translateResource(rm, new(scratch))
 		require.Empty(t, drops)
 		return states.apply(testKey, fams).group
 	}

@@ -50,6 +50,20 @@ func encodeFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily, labels [][][]by
 	return encodeFamiliesExpfmt(buf, fams, format)
 }
 
+// encodeGroup writes the group's state in the push format into buf (see
+// encodeFamilies): in protobuf with legacy names straight from the state,
+// otherwise from a snapshot.
+func encodeGroup(buf *bytes.Buffer, g *groupState, format PushFormat, native, legacyNames bool) error {
+	g.mu.Lock()
+	if format == FormatProtobuf && legacyNames && writeGroupDelimited(buf, g, native) {
+		g.mu.Unlock()
+		return nil
+	}
+	fams, labels := g.snapshotLocked()
+	g.mu.Unlock()
+	return encodeFamilies(buf, fams, labels, format, native, legacyNames)
+}
+
 // encodeFamiliesExpfmt writes families with expfmt's encoder.
 func encodeFamiliesExpfmt(buf *bytes.Buffer, fams []*dto.MetricFamily, format PushFormat) error {
 	enc := expfmt.NewEncoder(buf, format.expfmtFormat())

@@ -181,7 +181,7 @@ func TestDeltaExponentialHistogramsAccumulate(t *testing.T) {
 	apply := func(start, end pcommon.Timestamp, e expPoint) applyResult {
 		b := newTestBatch()
 		b.resource(map[string]any{"service.name": "etl"}).expHistogram("d", pmetric.AggregationTemporalityDelta, start, end, e)
-		fams, drops := tr.translateResource(b.md.ResourceMetrics().At(0))
+		fams, drops := tr.translateResource(b.md.ResourceMetrics().At(0), new(scratch))
 		require.Empty(t, drops)
 		return states.apply(testKey, fams)
 	}

@@ -175,6 +175,11 @@ func (e *pushgatewayExporter) fold(ctx context.Context, md pmetric.Metrics) ([]*
 		permanent []error
 		refused   applyResult
 	)
+	sc := scratchPool.Get().(*scratch)
+	defer func() {
+		sc.reset()
+		scratchPool.Put(sc)
+	}()
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
 		rm := rms.At(i)
@@ -184,7 +189,7 @@ func (e *pushgatewayExporter) fold(ctx context.Context, md pmetric.Metrics) ([]*
 			permanent = append(permanent, consumererror.NewPermanent(fmt.Errorf("refusing a resource's %d points: %w", points, err)))
 			continue
 		}
-		fams, drops := e.translator.translateResource(rm)
+		fams, drops := e.translator.translateResource(rm, sc)
 		e.reportDrops(ctx, drops)
 		res := e.states.apply(key, fams)
 		e.reportDrops(ctx, res.conflicts)
@@ -204,6 +209,9 @@ func (e *pushgatewayExporter) fold(ctx context.Context, md pmetric.Metrics) ([]*
 	}
 	return touched, append(permanent, e.reportRefusedSeries(ctx, refused)...)
 }
+
+// scratchPool holds the translation buffers of batches being folded.
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // pushGroup sends the group's complete state. Holding the group's push lock
 // from snapshot to response keeps an older snapshot from ever following a
@@ -228,8 +236,7 @@ func (e *pushgatewayExporter) pushGroupLocked(ctx context.Context, g *groupState
 		buf.Reset()
 		e.bufPool.Put(buf)
 	}()
-	fams, labels := g.snapshotWithLabels()
-	if err := encodeFamilies(buf, fams, labels, e.cfg.Format, e.cfg.ExponentialHistograms == ExponentialHistogramsNative, e.legacyNames); err != nil {
+	if err := encodeGroup(buf, g, e.cfg.Format, e.cfg.ExponentialHistograms == ExponentialHistogramsNative, e.legacyNames); err != nil {
 		return consumererror.NewPermanent(fmt.Errorf("pushing group %s: %w", g.key, err))
 	}
 	start := time.Now()

@@ -98,7 +98,7 @@ func fuzzCheckFold(t *testing.T, batch fzBatch) {
 		fuzzCheckGroupKey(t, key, grouping)
 
 		fuzzCheckPointAccounting(t, tr, rm)
-		fams, drops := tr.translateResource(rm)
+		fams, drops := tr.translateResource(rm, new(scratch))
 		for _, d := range drops {
 			require.Positive(t, d.points, "drop %+v", d)
 			require.NotEmpty(t, d.reason, "drop %+v", d)
@@ -144,11 +144,33 @@ func fuzzCheckFold(t *testing.T, batch fzBatch) {
 		}
 		total += series
 		fuzzCheckSnapshot(t, g.key, snap, labels)
+		fuzzCheckGroupEncoding(t, g, snap)
+		requireIndexed(t, g)
 	}
 	require.Equal(t, int64(total), states.series.Load(), "series count held vs series in all snapshots")
 	require.NoError(t, fuzzSuffixCollision(all), "across groups")
 	if lim.maxSeries > 0 {
 		require.LessOrEqual(t, total, lim.maxSeries)
+	}
+}
+
+// fuzzCheckGroupEncoding checks that a group written straight from its
+// state is, byte for byte, what expfmt writes for its snapshot, with
+// native histograms and with classic ones.
+func fuzzCheckGroupEncoding(t *testing.T, g *groupState, snap []*dto.MetricFamily) {
+	t.Helper()
+	for _, native := range []bool{true, false} {
+		want := snap
+		if !native {
+			want = withClassicHistograms(snap)
+		}
+		var expected, got bytes.Buffer
+		require.NoError(t, encodeFamiliesExpfmt(&expected, want, FormatProtobuf))
+		g.mu.Lock()
+		ok := writeGroupDelimited(&got, g, native)
+		g.mu.Unlock()
+		require.True(t, ok, "group %s: translated data has only fields the encoder writes", g.key)
+		require.Equal(t, expected.Bytes(), got.Bytes(), "group %s (native %v): written from the state vs expfmt", g.key, native)
 	}
 }
 
@@ -167,7 +189,7 @@ func fuzzCheckPointAccounting(t *testing.T, tr *translator, rm pmetric.ResourceM
 		ms := sms.At(i).Metrics()
 		for j := 0; j < ms.Len(); j++ {
 			m := ms.At(j)
-			fam, drops := tr.translateMetric(m, nil)
+			fam, drops := tr.translateMetric(m, nil, new(scratch))
 			dropped := 0
 			for _, d := range drops {
 				require.Positive(t, d.points, "drop %+v", d)

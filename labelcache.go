@@ -1,6 +1,7 @@
 package pushgatewayexporter // import "github.com/pushgatewayexporter/pushgatewayexporter"
 
 import (
+	"encoding/binary"
 	"math"
 	"strconv"
 	"sync"
@@ -39,20 +40,24 @@ type labelCache struct {
 	mu   sync.RWMutex
 	sets map[string]*labelSet
 	max  int
+	// scopes numbers the extra labels of scopes (see scopeExtra), so that
+	// a key carries eight bytes for them rather than the labels.
+	// Numbers are never reused: a scope numbered before the cache
+	// started afresh only misses.
+	scopes    map[string]uint64
+	lastScope uint64
 }
 
 func newLabelCache(max int) *labelCache {
 	if max <= 0 {
 		max = defaultCachedLabelSets
 	}
-	return &labelCache{sets: map[string]*labelSet{}, max: max}
+	return &labelCache{sets: map[string]*labelSet{}, scopes: map[string]uint64{}, max: max}
 }
 
-// scopeKey identifies the extra labels of a scope within a cache key.
-func scopeKey(extra []attrLabel) string {
-	if len(extra) == 0 {
-		return ""
-	}
+// scopeID numbers the extra labels of a scope; 0 says they are too long
+// to be remembered, and so are the label sets of the scope's points.
+func (c *labelCache) scopeID(extra []attrLabel) uint64 {
 	var b []byte
 	for _, e := range extra {
 		b = append(b, e.name...)
@@ -60,16 +65,31 @@ func scopeKey(extra []attrLabel) string {
 		b = append(b, e.value...)
 		b = append(b, 0xfe)
 	}
-	return string(b)
+	if len(b) > maxCacheKeyBytes {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id, ok := c.scopes[string(b)]
+	if !ok {
+		if len(c.scopes) >= c.max {
+			clear(c.scopes)
+		}
+		c.lastScope++
+		id = c.lastScope
+		c.scopes[string(b)] = id
+	}
+	return id
 }
 
 // appendAttrsKey appends an exact rendering of attrs, in their order, to
 // key. Two maps with the same rendering translate to the same labels.
 func appendAttrsKey(key []byte, attrs pcommon.Map) []byte {
 	for k, v := range attrs.All() {
+		typ := v.Type()
 		key = append(key, k...)
-		key = append(key, 0xff, byte(v.Type()))
-		switch v.Type() {
+		key = append(key, 0xff, byte(typ))
+		switch typ {
 		case pcommon.ValueTypeStr:
 			key = append(key, v.Str()...)
 		case pcommon.ValueTypeInt:
@@ -86,44 +106,52 @@ func appendAttrsKey(key []byte, attrs pcommon.Map) []byte {
 	return key
 }
 
-var keyPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+// doneReading releases the cache's read lock, if sc holds it. A metric's
+// points are looked up under one read lock rather than one each.
+func (c *labelCache) doneReading(sc *scratch) {
+	if sc.reading {
+		c.mu.RUnlock()
+		sc.reading = false
+	}
+}
 
 // labelSetFor returns the labels of a point with attrs, from the cache when
-// the same attributes were translated before.
-func (t *translator) labelSetFor(attrs pcommon.Map, typeLabel string, extra *scopeExtra) *labelSet {
-	if t.cache == nil {
+// the same attributes were translated before. sc holds the key buffer, and
+// the cache's read lock from the first lookup until doneReading.
+func (t *translator) labelSetFor(attrs pcommon.Map, typeLabel string, extra *scopeExtra, sc *scratch) *labelSet {
+	if t.cache == nil || (extra != nil && extra.id == 0) {
 		return t.newLabelSet(attrs, typeLabel, extra)
 	}
-	kp := keyPool.Get().(*[]byte)
-	key := append((*kp)[:0], typeLabel...)
+	key := append(sc.key[:0], typeLabel...)
 	key = append(key, 0xfd)
 	if extra != nil {
-		key = append(key, extra.key...)
+		key = binary.LittleEndian.AppendUint64(key, extra.id)
 	}
 	key = append(key, 0xfd)
 	key = appendAttrsKey(key, attrs)
+	if cap(key) <= 4*maxCacheKeyBytes { // a huge one goes back to the heap
+		sc.key = key
+	}
 	if len(key) > maxCacheKeyBytes {
-		if cap(key) <= 4*maxCacheKeyBytes { // a huge one goes back to the heap
-			*kp = key
-			keyPool.Put(kp)
-		}
 		return t.newLabelSet(attrs, typeLabel, extra)
 	}
 
-	t.cache.mu.RLock()
+	if !sc.reading {
+		t.cache.mu.RLock() // held for the rest of the metric (see doneReading)
+		sc.reading = true
+	}
 	set := t.cache.sets[string(key)] // no allocation for the lookup
-	t.cache.mu.RUnlock()
 	if set == nil {
+		t.cache.doneReading(sc)
 		set = t.newLabelSet(attrs, typeLabel, extra)
 		t.cache.mu.Lock()
 		if len(t.cache.sets) >= t.cache.max {
 			clear(t.cache.sets)
+			clear(t.cache.scopes)
 		}
 		t.cache.sets[string(key)] = set
 		t.cache.mu.Unlock()
 	}
-	*kp = key
-	keyPool.Put(kp)
 	return set
 }
 
@@ -136,5 +164,10 @@ func (t *translator) newLabelSet(attrs pcommon.Map, typeLabel string, extra *sco
 	if reason != "" {
 		return &labelSet{reason: reason}
 	}
+	return labelSetOf(labels)
+}
+
+// labelSetOf makes the label set of sorted labels.
+func labelSetOf(labels []*dto.LabelPair) *labelSet {
 	return &labelSet{labels: labels, sig: labelSignature(labels), enc: appendLabelsField(nil, labels)}
 }

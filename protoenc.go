@@ -2,6 +2,7 @@ package pushgatewayexporter // import "github.com/pushgatewayexporter/pushgatewa
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"sync"
 
@@ -366,4 +367,113 @@ func appendHistogram(b []byte, h *dto.Histogram) []byte {
 	b = appendUvarint(b, 7, h.ZeroCount)
 	b = appendSide(b, 9, 10, h.NegativeSpan, h.NegativeDelta)
 	return appendSide(b, 12, 13, h.PositiveSpan, h.PositiveDelta)
+}
+
+// numericValueSize is the encoded size of a gauge's or counter's value in
+// its Metric: the Gauge or Counter message's tag and length, then its
+// double field 1.
+const numericValueSize = 2 + 1 + 8
+
+// numericMetricSize is the size a gauge or counter series with these
+// labels takes in its family: the Metric's tag, length and content.
+func numericMetricSize(labels *labelSet) int {
+	return sizeMessage(4, len(labels.enc)+numericValueSize)
+}
+
+// groupEncoding holds, between the two passes of writeGroupDelimited, the
+// families' sizes and the histogram and summary metrics with theirs.
+type groupEncoding struct {
+	famSizes, sizes []int
+	metrics         []*dto.Metric
+}
+
+var groupEncodingPool = sync.Pool{New: func() any { return new(groupEncoding) }}
+
+// writeGroupDelimited writes the group's families into buf straight from
+// its state: byte for byte what writeDelimitedFamilies writes for its
+// snapshot, without making a message for each gauge and counter. Native
+// histograms go as classic buckets unless native is set. It returns
+// false, and writes nothing, where writeDelimitedFamilies would. The
+// caller holds g.mu.
+func writeGroupDelimited(buf *bytes.Buffer, g *groupState, native bool) bool {
+	ge := groupEncodingPool.Get().(*groupEncoding)
+	defer func() {
+		clear(ge.metrics)
+		ge.famSizes, ge.sizes, ge.metrics = ge.famSizes[:0], ge.sizes[:0], ge.metrics[:0]
+		groupEncodingPool.Put(ge)
+	}()
+	total := 0
+	for _, name := range g.sortedNames() {
+		fs := g.families[name]
+		n := sizeString(1, &name) + protowire.SizeTag(3) + protowire.SizeVarint(uint64(fs.typ))
+		if fs.help != "" {
+			n += sizeString(2, &fs.help)
+		}
+		if fs.numeric() {
+			n += fs.metricsSize
+		} else {
+			for _, idx := range fs.sortedSeries() {
+				held := &fs.series[idx]
+				if held.agg != nil {
+					size := held.agg.metricSize(fs.typ, len(held.labels.enc))
+					ge.metrics, ge.sizes = append(ge.metrics, nil), append(ge.sizes, size)
+					n += sizeMessage(4, size)
+					continue
+				}
+				m := held.metric
+				if !native && isNative(m) {
+					m = &dto.Metric{Label: m.Label, Histogram: classicHistogram(m.Histogram)}
+				}
+				size, ok := sizeMetric(m, held.labels.enc)
+				if !ok {
+					return false
+				}
+				ge.metrics, ge.sizes = append(ge.metrics, m), append(ge.sizes, size)
+				n += sizeMessage(4, size)
+			}
+		}
+		ge.famSizes = append(ge.famSizes, n)
+		total += protowire.SizeVarint(uint64(n)) + n
+	}
+
+	buf.Grow(total)
+	b := buf.AvailableBuffer()
+	k := 0
+	for i, name := range g.names {
+		fs := g.families[name]
+		b = protowire.AppendVarint(b, uint64(ge.famSizes[i]))
+		b = appendString(b, 1, &name)
+		if fs.help != "" {
+			b = appendString(b, 2, &fs.help)
+		}
+		b = protowire.AppendTag(b, 3, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(fs.typ))
+		if !fs.numeric() {
+			for _, idx := range fs.order {
+				held := &fs.series[idx]
+				b = appendMessageHeader(b, 4, ge.sizes[k])
+				if held.agg != nil {
+					b = held.agg.appendMetric(b, fs.typ, held.labels.enc)
+				} else {
+					b = appendMetric(b, ge.metrics[k], held.labels.enc)
+				}
+				k++
+			}
+			continue
+		}
+		valueField := byte(2<<3 | protowire.BytesType) // Metric.gauge
+		if fs.typ == dto.MetricType_COUNTER {
+			valueField = byte(3<<3 | protowire.BytesType) // Metric.counter
+		}
+		for _, idx := range fs.sortedSeries() {
+			held := &fs.series[idx]
+			enc := held.labels.enc
+			b = appendMessageHeader(b, 4, len(enc)+numericValueSize)
+			b = append(b, enc...)
+			b = append(b, valueField, 9, 1<<3|byte(protowire.Fixed64Type))
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(held.value))
+		}
+	}
+	buf.Write(b)
+	return true
 }

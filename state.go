@@ -58,7 +58,10 @@ type groupState struct {
 
 	mu       sync.Mutex
 	families map[string]*familyState
-	series   int // held in this group
+	// names is the families' names, sorted, while no family was added or
+	// removed since it was made (nil: to be made).
+	names  []string
+	series int // held in this group
 	// updated is when a point last changed the group; removed is set once
 	// the group has expired, so an apply that found it just before must
 	// look it up again.
@@ -68,22 +71,43 @@ type groupState struct {
 
 // familyState is one metric family of a group.
 type familyState struct {
-	help   string
-	typ    dto.MetricType
-	series map[string]seriesState // by label signature
-	// order is the series' signatures, sorted, while no series was added
+	help string
+	typ  dto.MetricType
+	// series holds the family's series in the order they were added;
+	// index finds one by its label signature. A series is never removed
+	// on its own: the family goes as a whole.
+	series []seriesState
+	index  map[string]int32
+	// order is the series sorted by signature, while no series was added
 	// since it was made (nil: to be made).
-	order []string
+	order []int32
+	// recent is the series of each point of the last batch, in the
+	// batch's order (-1: none): a batch like the last finds its series
+	// there without a lookup.
+	recent []int32
+	// metricsSize is, for a gauge or counter family, the encoded size of
+	// its metrics in a push: it changes only when a series is added.
+	metricsSize int
 }
 
-// seriesState is the latest point of one series. Its metric is never
-// modified once stored, so snapshots share it.
+// numeric says the family's series hold a plain value, not a metric.
+func (fs *familyState) numeric() bool { return isNumeric(fs.typ) }
+
+// isNumeric says points of this type carry their value in point.value.
+func isNumeric(typ dto.MetricType) bool {
+	return typ == dto.MetricType_GAUGE || typ == dto.MetricType_COUNTER
+}
+
+// seriesState is the latest point of one series: a gauge's or counter's
+// value, a classic histogram's or a summary's aggregate (updated in
+// place), or a native histogram's metric (never modified once stored).
 type seriesState struct {
 	time   pcommon.Timestamp
+	value  float64
+	agg    *aggregate
 	metric *dto.Metric
-	// labels are metric's labels encoded for a push (nil: not kept).
-	labels []byte
-	// delta says metric is the running total of delta points.
+	labels *labelSet
+	// delta says the value is the running total of delta points.
 	delta bool
 }
 
@@ -146,29 +170,35 @@ func (s *groupStates) apply(key groupKey, fams []family) applyResult {
 			fs = nil
 		}
 		if fs == nil {
-			fs = &familyState{typ: f.typ, series: make(map[string]seriesState, len(f.points))}
+			fs = &familyState{typ: f.typ, series: make([]seriesState, 0, len(f.points)), index: make(map[string]int32, len(f.points))}
 			g.families[f.name] = fs
+			g.names = nil // a new family: sort again at the next push
 		}
 		fs.help = f.help
 		if f.delta {
 			// Deltas add up in time order, whatever order the batch had.
 			slices.SortStableFunc(f.points, func(a, b point) int { return cmp.Compare(a.time, b.time) })
 		}
-		for _, p := range f.points {
-			sig := p.sig
-			if sig == "" && len(p.metric.GetLabel()) > 0 {
-				sig = labelSignature(p.metric.GetLabel())
+		recent := fs.recent
+		fs.recent = fs.recent[:0]
+		for i := range f.points {
+			p := &f.points[i]
+			idx, ok := int32(-1), false
+			if i < len(recent) && recent[i] >= 0 && fs.series[recent[i]].labels == p.labels {
+				idx, ok = recent[i], true // where the last batch had it
+			} else {
+				idx, ok = fs.index[p.labels.sig]
 			}
-			held, ok := fs.series[sig]
-			metric := p.metric
+			fs.recent = append(fs.recent, -1)
+			next := seriesState{time: p.time, value: p.value, agg: p.agg, metric: p.metric, labels: p.labels, delta: f.delta}
 			switch {
 			case ok && f.delta:
 				var stale bool
-				if metric, stale = foldDelta(held, p); stale {
+				if next, stale = foldDelta(&fs.series[idx], p); stale {
 					res.stale = append(res.stale, f.name+p.labelsString())
 					continue
 				}
-			case ok && p.time < held.time:
+			case ok && p.time < fs.series[idx].time:
 				res.stale = append(res.stale, f.name+p.labelsString())
 				continue
 			case ok:
@@ -181,14 +211,32 @@ func (s *groupStates) apply(key groupKey, fams []family) applyResult {
 			default:
 				g.series++
 			}
-			if !ok {
-				fs.order = nil // a new series: sort again at the next snapshot
-			}
-			fs.series[sig] = seriesState{time: p.time, metric: metric, labels: p.labels, delta: f.delta}
 			changed = true
+			if next.agg != nil && next.agg == p.agg {
+				// The point's aggregate lives in the batch's scratch: the
+				// series keeps a copy, in its own storage if it has one.
+				var into *aggregate
+				if ok {
+					into = fs.series[idx].agg
+				}
+				next.agg = into.assign(p.agg)
+			}
+			if ok {
+				fs.series[idx] = next
+				fs.recent[i] = idx
+				continue
+			}
+			fs.recent[i] = int32(len(fs.series))
+			fs.index[p.labels.sig] = int32(len(fs.series))
+			fs.series = append(fs.series, next)
+			fs.order = nil // a new series: sort again at the next push
+			if fs.numeric() {
+				fs.metricsSize += numericMetricSize(p.labels)
+			}
 		}
 		if len(fs.series) == 0 {
 			delete(g.families, f.name)
+			g.names = nil
 			s.releaseName(f.name)
 		}
 	}
@@ -306,7 +354,7 @@ func (s *groupStates) remove(g *groupState, cutoff time.Time) bool {
 		s.series.Add(-int64(len(fs.series)))
 		s.releaseName(name)
 	}
-	g.families, g.series, g.removed = nil, 0, true
+	g.families, g.names, g.series, g.removed = nil, nil, 0, true
 	delete(s.groups, g.key.id())
 	return true
 }
@@ -341,6 +389,30 @@ func (s *groupStates) group(key groupKey) *groupState {
 	return g
 }
 
+// sortedNames returns the group's family names, sorted. The caller holds
+// g.mu.
+func (g *groupState) sortedNames() []string {
+	if g.names == nil {
+		g.names = slices.Sorted(maps.Keys(g.families))
+	}
+	return g.names
+}
+
+// sortedSeries returns the family's series indices sorted by label
+// signature. The caller holds the group's mu.
+func (fs *familyState) sortedSeries() []int32 {
+	if fs.order == nil {
+		fs.order = make([]int32, len(fs.series))
+		for i := range fs.order {
+			fs.order[i] = int32(i)
+		}
+		slices.SortFunc(fs.order, func(a, b int32) int {
+			return strings.Compare(fs.series[a].labels.sig, fs.series[b].labels.sig)
+		})
+	}
+	return fs.order
+}
+
 // snapshot returns the group's families, sorted by name, each with its
 // series sorted by labels: deterministic bodies make pushes comparable.
 func (g *groupState) snapshot() []*dto.MetricFamily {
@@ -349,16 +421,17 @@ func (g *groupState) snapshot() []*dto.MetricFamily {
 }
 
 // snapshotWithLabels is snapshot with, for each metric of each family, its
-// labels as the protobuf encoder takes them already encoded (nil where
-// they were not kept).
+// labels as the protobuf encoder takes them already encoded.
 func (g *groupState) snapshotWithLabels() ([]*dto.MetricFamily, [][][]byte) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	names := make([]string, 0, len(g.families))
-	for name := range g.families {
-		names = append(names, name)
-	}
-	slices.Sort(names)
+	return g.snapshotLocked()
+}
+
+// snapshotLocked is snapshotWithLabels for a caller that holds g.mu. The
+// metrics of gauges and counters are made here, from their values.
+func (g *groupState) snapshotLocked() ([]*dto.MetricFamily, [][][]byte) {
+	names := g.sortedNames()
 	out := make([]*dto.MetricFamily, 0, len(names))
 	labels := make([][][]byte, 0, len(names))
 	for _, name := range names {
@@ -368,14 +441,31 @@ func (g *groupState) snapshotWithLabels() ([]*dto.MetricFamily, [][][]byte) {
 			help := fs.help
 			mf.Help = &help
 		}
-		if fs.order == nil {
-			fs.order = slices.Sorted(maps.Keys(fs.series))
+		var (
+			metrics []dto.Metric
+			values  []float64
+		)
+		if fs.numeric() {
+			metrics, values = make([]dto.Metric, len(fs.series)), make([]float64, len(fs.series))
 		}
-		enc := make([][]byte, 0, len(fs.order))
-		for _, sig := range fs.order {
-			held := fs.series[sig]
-			mf.Metric = append(mf.Metric, held.metric)
-			enc = append(enc, held.labels)
+		enc := make([][]byte, 0, len(fs.series))
+		for k, idx := range fs.sortedSeries() {
+			held := &fs.series[idx]
+			m := held.metric
+			if held.agg != nil {
+				m = held.agg.metric(fs.typ, held.labels.labels)
+			}
+			if fs.numeric() {
+				m, values[k] = &metrics[k], held.value
+				m.Label = held.labels.labels
+				if fs.typ == dto.MetricType_COUNTER {
+					m.Counter = &dto.Counter{Value: &values[k]}
+				} else {
+					m.Gauge = &dto.Gauge{Value: &values[k]}
+				}
+			}
+			mf.Metric = append(mf.Metric, m)
+			enc = append(enc, held.labels.enc)
 		}
 		out = append(out, mf)
 		labels = append(labels, enc)
@@ -387,7 +477,7 @@ func (g *groupState) snapshotWithLabels() ([]*dto.MetricFamily, [][][]byte) {
 func (p point) labelsString() string {
 	var b strings.Builder
 	b.WriteByte('{')
-	for i, l := range p.metric.GetLabel() {
+	for i, l := range p.labels.labels {
 		if i > 0 {
 			b.WriteByte(',')
 		}

@@ -10,12 +10,14 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
+// gaugePoint is a gauge's or counter's point; labels are name, value
+// pairs, sorted.
 func gaugePoint(ts pcommon.Timestamp, value float64, labels ...string) point {
-	m := &dto.Metric{Gauge: &dto.Gauge{Value: proto.Float64(value)}}
+	var pairs []*dto.LabelPair
 	for i := 0; i+1 < len(labels); i += 2 {
-		m.Label = append(m.Label, &dto.LabelPair{Name: proto.String(labels[i]), Value: proto.String(labels[i+1])})
+		pairs = append(pairs, &dto.LabelPair{Name: proto.String(labels[i]), Value: proto.String(labels[i+1])})
 	}
-	return point{time: ts, metric: m}
+	return point{time: ts, value: value, labels: labelSetOf(pairs)}
 }
 
 func gaugeFamily(name string, points ...point) family {
@@ -71,7 +73,7 @@ func TestStateKeepsSeriesOfOtherBatches(t *testing.T) {
 func TestStateTypeChangeReplacesFamily(t *testing.T) {
 	s := newGroupStates(0, 0)
 	s.apply(testKey, []family{gaugeFamily("m", gaugePoint(1, 1, "a", "1"), gaugePoint(1, 1, "a", "2"))})
-	counter := family{name: "m", typ: dto.MetricType_COUNTER, points: []point{{time: 2, metric: &dto.Metric{Counter: &dto.Counter{Value: proto.Float64(5)}}}}}
+	counter := family{name: "m", typ: dto.MetricType_COUNTER, points: []point{gaugePoint(2, 5)}}
 	res := s.apply(testKey, []family{counter})
 
 	snap := res.group.snapshot()
@@ -126,8 +128,8 @@ func TestStateMaxSeriesPerGroup(t *testing.T) {
 	other := s.apply(groupKey{{jobLabel, "other"}}, []family{gaugeFamily("g", gaugePoint(1, 1, "a", "1"), gaugePoint(1, 1, "a", "2"))})
 	assert.Zero(t, other.refusedInGroup)
 	counter := family{name: "g", typ: dto.MetricType_COUNTER, points: []point{
-		{time: 2, metric: &dto.Metric{Counter: &dto.Counter{Value: proto.Float64(1)}}},
-		{time: 2, metric: &dto.Metric{Label: []*dto.LabelPair{{Name: proto.String("b"), Value: proto.String("1")}}, Counter: &dto.Counter{Value: proto.Float64(1)}}},
+		gaugePoint(2, 1),
+		gaugePoint(2, 1, "b", "1"),
 	}}
 	res = s.apply(testKey, []family{counter})
 	assert.Zero(t, res.refusedInGroup)
@@ -137,7 +139,7 @@ func TestStateMaxSeriesPerGroup(t *testing.T) {
 
 func TestStateRefusesNamesTheGatewayWouldRefuse(t *testing.T) {
 	hist := func(name string) family {
-		return family{name: name, typ: dto.MetricType_HISTOGRAM, points: []point{{time: 1, metric: &dto.Metric{Histogram: &dto.Histogram{}}}}}
+		return family{name: name, typ: dto.MetricType_HISTOGRAM, points: []point{{time: 1, metric: &dto.Metric{Histogram: &dto.Histogram{}}, labels: labelSetOf(nil)}}}
 	}
 	other := groupKey{{jobLabel, "other"}}
 
@@ -169,4 +171,36 @@ func TestStateRefusesNamesTheGatewayWouldRefuse(t *testing.T) {
 	res = s.apply(groupKey{{jobLabel, "solo"}}, []family{hist("mood")})
 	assert.Empty(t, res.conflicts)
 	assert.Equal(t, dto.MetricType_HISTOGRAM, res.group.snapshot()[0].GetType())
+}
+
+func TestStateFindsSeriesWhateverTheBatchOrder(t *testing.T) {
+	s := newGroupStates(0, 0)
+	one, two := gaugePoint(0, 0, "a", "1").labels, gaugePoint(0, 0, "a", "2").labels
+	at := func(ts pcommon.Timestamp, value float64, labels *labelSet) point {
+		return point{time: ts, value: value, labels: labels}
+	}
+	s.apply(testKey, []family{gaugeFamily("g", at(1, 1, one), at(1, 2, two))})
+	// The last batch's order and label sets; then the other order; then
+	// label sets made afresh (as when the label cache started afresh)
+	// with a point fewer.
+	s.apply(testKey, []family{gaugeFamily("g", at(2, 10, one), at(2, 20, two))})
+	res := s.apply(testKey, []family{gaugeFamily("g", at(3, 200, two), at(3, 100, one))})
+	assert.Equal(t, map[string]float64{"ga\xff1\xff": 100, "ga\xff2\xff": 200}, snapshotValues(res.group))
+	requireIndexed(t, res.group)
+	res = s.apply(testKey, []family{gaugeFamily("g", gaugePoint(4, 2000, "a", "2"))})
+	assert.Equal(t, map[string]float64{"ga\xff1\xff": 100, "ga\xff2\xff": 2000}, snapshotValues(res.group))
+	requireIndexed(t, res.group)
+	assert.Equal(t, int64(2), s.series.Load())
+}
+
+// requireIndexed checks that every series of the group is where its
+// family's index says.
+func requireIndexed(t *testing.T, g *groupState) {
+	t.Helper()
+	for name, fs := range g.families {
+		require.Len(t, fs.index, len(fs.series), "family %q", name)
+		for i, held := range fs.series {
+			require.Equal(t, int32(i), fs.index[held.labels.sig], "family %q: series %q", name, held.labels.sig)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 
 	dto "github.com/prometheus/client_model/go"
@@ -51,16 +52,17 @@ type family struct {
 	delta bool
 }
 
-// point is one translated data point: a Prometheus metric with sorted labels
-// and no timestamp (the gateway refuses timestamps), and the OTLP time that
-// orders it against other points of the same series.
+// point is one translated data point: its value (no timestamp: the
+// gateway refuses timestamps), its labels, and the OTLP time that orders it
+// against other points of the same series.
 type point struct {
-	time   pcommon.Timestamp
+	time  pcommon.Timestamp
+	value float64
+	// agg is a classic histogram's or a summary's value; metric a native
+	// histogram's. Both are nil for gauges and counters.
+	agg    *aggregate
 	metric *dto.Metric
-	// sig is the labels' signature (labelSignature), when known; labels
-	// the labels encoded for a push (appendLabelsField), when known.
-	sig    string
-	labels []byte
+	labels *labelSet
 	// start is the OTLP start time; for a delta point, the start of the
 	// interval it counts.
 	start pcommon.Timestamp
@@ -115,8 +117,10 @@ type translator struct {
 	// says are not already in the grouping key.
 	scopeLabels, resourceLabels, targetInfo bool
 	identifying                             map[string]bool
-	// cache remembers translated label sets (nil: none).
+	// cache remembers translated label sets (nil: none); names the
+	// family names made by metricNamer.
 	cache *labelCache
+	names *nameCache
 }
 
 func newTranslator(grouping GroupingConfig) *translator {
@@ -141,6 +145,7 @@ func newTranslator(grouping GroupingConfig) *translator {
 		reserved:    reserved,
 		identifying: identifying,
 		cache:       newLabelCache(0),
+		names:       newNameCache(),
 	}
 }
 
@@ -157,7 +162,7 @@ func (t *translator) withNaming(strategy TranslationStrategy, namespace string) 
 	opt := otlptranslator.TranslationStrategyOption(strategy)
 	t.metricNamer = otlptranslator.NewMetricNamer(namespace, opt)
 	t.labelNamer = otlptranslator.LabelNamer{UTF8Allowed: !opt.ShouldEscape()}
-	t.cache = newLabelCache(t.cache.max)
+	t.cache, t.names = newLabelCache(t.cache.max), newNameCache()
 	return t
 }
 
@@ -179,14 +184,19 @@ func (t *translator) withCacheSize(max int) *translator {
 // attributes are copied onto the series only with resourceLabels: the ones
 // that identify the resource are in the grouping key, the others in
 // target_info.
-func (t *translator) translateResource(rm pmetric.ResourceMetrics) (fams []family, drops []drop) {
+//
+// The families and their points live in sc until the next call with it.
+func (t *translator) translateResource(rm pmetric.ResourceMetrics, sc *scratch) (fams []family, drops []drop) {
+	sc.reset()
+	fams = sc.fams
+	defer func() { sc.fams = fams }()
 	sms := rm.ScopeMetrics()
 	var latest pcommon.Timestamp
 	for i := 0; i < sms.Len(); i++ {
 		extra := t.extraLabels(sms.At(i).Scope(), rm.Resource())
 		ms := sms.At(i).Metrics()
 		for j := 0; j < ms.Len(); j++ {
-			fam, metricDrops := t.translateMetric(ms.At(j), extra)
+			fam, metricDrops := t.translateMetric(ms.At(j), extra, sc)
 			if len(fam.points) > 0 {
 				fams = append(fams, fam)
 				for _, p := range fam.points {
@@ -204,6 +214,30 @@ func (t *translator) translateResource(rm pmetric.ResourceMetrics) (fams []famil
 		}
 	}
 	return fams, drops
+}
+
+// scratch holds what translating one resource makes and applying it
+// consumes: reused from batch to batch, it spares an allocation per
+// metric and per point.
+type scratch struct {
+	points []point
+	fams   []family
+	key    []byte // a label cache key being built
+	// aggs, floats and uints hold the points' aggregates.
+	aggs   []aggregate
+	floats []float64
+	uints  []uint64
+	// reading says the label cache's read lock is held.
+	reading bool
+}
+
+// reset empties sc, letting go of what the last resource referenced.
+func (sc *scratch) reset() {
+	clear(sc.points)
+	clear(sc.fams)
+	clear(sc.aggs)
+	sc.points, sc.fams, sc.aggs = sc.points[:0], sc.fams[:0], sc.aggs[:0]
+	sc.floats, sc.uints = sc.floats[:0], sc.uints[:0]
 }
 
 // targetInfoName is the family of a resource's non-identifying attributes.
@@ -227,7 +261,7 @@ func (t *translator) targetInfoFamily(res pcommon.Resource, at pcommon.Timestamp
 	if len(labels) == 0 {
 		return fam, drop{}
 	}
-	fam.points = []point{{time: at, metric: &dto.Metric{Label: labels, Gauge: &dto.Gauge{Value: proto.Float64(1)}}}}
+	fam.points = []point{{time: at, value: 1, labels: labelSetOf(labels)}}
 	return fam, drop{}
 }
 
@@ -238,10 +272,10 @@ const (
 )
 
 // scopeExtra are the labels every series of a scope gets besides its
-// point's attributes, and their key in the label cache.
+// point's attributes, and their number in the label cache.
 type scopeExtra struct {
 	labels []attrLabel
-	key    string
+	id     uint64
 }
 
 // extraLabels are the labels every series of a scope gets besides its
@@ -267,10 +301,10 @@ func (t *translator) extraLabels(scope pcommon.InstrumentationScope, res pcommon
 		add(scopeNameLabel, scope.Name())
 		add(scopeVersionLabel, scope.Version())
 	}
-	return &scopeExtra{labels: extra, key: scopeKey(extra)}
+	return &scopeExtra{labels: extra, id: t.cache.scopeID(extra)}
 }
 
-func (t *translator) translateMetric(m pmetric.Metric, extra *scopeExtra) (family, []drop) {
+func (t *translator) translateMetric(m pmetric.Metric, extra *scopeExtra, sc *scratch) (family, []drop) {
 	var (
 		fam      family
 		nameType otlptranslator.MetricType
@@ -307,37 +341,89 @@ func (t *translator) translateMetric(m pmetric.Metric, extra *scopeExtra) (famil
 		return fam, drops.all(m, dropUnknownType)
 	}
 
-	if !hasNameCharacter(m.Name()) {
-		// otlptranslator would name it after its suffixes alone
-		// ("total", "seconds"), which is no name of the sender's.
-		return fam, drops.all(m, dropInvalidName)
-	}
-	name, err := t.metricNamer.Build(otlptranslator.Metric{Name: m.Name(), Unit: m.Unit(), Type: nameType})
-	if err != nil || name == "" {
-		return fam, drops.all(m, dropInvalidName)
-	}
-	if gatewayReserved(name) {
-		return fam, drops.all(m, dropReservedName)
+	name, reason := t.familyName(m.Name(), m.Unit(), nameType)
+	if reason != "" {
+		return fam, drops.all(m, reason)
 	}
 	fam.name, fam.help = name, m.Description()
+	defer t.cache.doneReading(sc)
 
 	switch m.Type() {
 	case pmetric.MetricTypeGauge:
-		fam.points = t.numberPoints(m, m.Gauge().DataPoints(), fam.typ, extra, &drops)
+		fam.points = t.numberPoints(m, m.Gauge().DataPoints(), extra, &drops, sc)
 	case pmetric.MetricTypeSum:
-		fam.points = t.numberPoints(m, m.Sum().DataPoints(), fam.typ, extra, &drops)
+		fam.points = t.numberPoints(m, m.Sum().DataPoints(), extra, &drops, sc)
 	case pmetric.MetricTypeHistogram:
-		fam.points = t.histogramPoints(m, extra, &drops)
+		fam.points = t.histogramPoints(m, extra, &drops, sc)
 	case pmetric.MetricTypeSummary:
-		fam.points = t.summaryPoints(m, extra, &drops)
+		fam.points = t.summaryPoints(m, extra, &drops, sc)
 	case pmetric.MetricTypeExponentialHistogram:
-		fam.points = t.expHistogramPoints(m, extra, &drops)
+		fam.points = t.expHistogramPoints(m, extra, &drops, sc)
 	}
 	return fam, drops.list
 }
 
-// unsupportedTemporality refuses an unspecified temporality: neither adding
-// nor replacing would be right.
+// familyName is the Prometheus name of an OTLP metric, or why it has none,
+// from the cache when the same metric was named before.
+func (t *translator) familyName(name, unit string, typ otlptranslator.MetricType) (string, dropReason) {
+	key := nameKey{name: name, unit: unit, typ: typ}
+	t.names.mu.RLock()
+	named, ok := t.names.names[key]
+	t.names.mu.RUnlock()
+	if ok {
+		return named.name, named.reason
+	}
+	named.name, named.reason = t.buildFamilyName(name, unit, typ)
+	// The key's strings may point into the batch: the cache keeps copies.
+	key.name, key.unit = strings.Clone(name), strings.Clone(unit)
+	t.names.mu.Lock()
+	if len(t.names.names) >= maxCachedNames {
+		clear(t.names.names)
+	}
+	t.names.names[key] = named
+	t.names.mu.Unlock()
+	return named.name, named.reason
+}
+
+// maxCachedNames bounds the family name cache; when full it starts afresh.
+const maxCachedNames = 1 << 14
+
+// nameCache remembers family names: otlptranslator allocates several
+// strings for every name it builds.
+type nameCache struct {
+	mu    sync.RWMutex
+	names map[nameKey]familyNamed
+}
+
+type nameKey struct {
+	name, unit string
+	typ        otlptranslator.MetricType
+}
+
+// familyNamed is a family's name, or why the metric has none.
+type familyNamed struct {
+	name   string
+	reason dropReason
+}
+
+func newNameCache() *nameCache { return &nameCache{names: map[nameKey]familyNamed{}} }
+
+func (t *translator) buildFamilyName(name, unit string, typ otlptranslator.MetricType) (string, dropReason) {
+	if !hasNameCharacter(name) {
+		// otlptranslator would name it after its suffixes alone
+		// ("total", "seconds"), which is no name of the sender's.
+		return "", dropInvalidName
+	}
+	built, err := t.metricNamer.Build(otlptranslator.Metric{Name: name, Unit: unit, Type: typ})
+	if err != nil || built == "" {
+		return "", dropInvalidName
+	}
+	if gatewayReserved(built) {
+		return "", dropReservedName
+	}
+	return built, ""
+}
+
 // hasNameCharacter says a metric name has a letter or a digit.
 func hasNameCharacter(name string) bool {
 	for _, r := range name {
@@ -348,6 +434,8 @@ func hasNameCharacter(name string) bool {
 	return false
 }
 
+// unsupportedTemporality refuses an unspecified temporality: neither adding
+// nor replacing would be right.
 func unsupportedTemporality(temp pmetric.AggregationTemporality) (dropReason, bool) {
 	switch temp {
 	case pmetric.AggregationTemporalityCumulative, pmetric.AggregationTemporalityDelta:
@@ -357,20 +445,8 @@ func unsupportedTemporality(temp pmetric.AggregationTemporality) (dropReason, bo
 	}
 }
 
-func (t *translator) numberPoints(m pmetric.Metric, dps pmetric.NumberDataPointSlice, typ dto.MetricType, extra *scopeExtra, drops *dropCounter) []point {
-	points := make([]point, 0, dps.Len())
-	// One allocation each for the metrics, their values and the value
-	// messages of the whole slice, not three per point: a held series keeps
-	// its slab alive only until the series' next point replaces it.
-	metrics := make([]dto.Metric, dps.Len())
-	values := make([]float64, dps.Len())
-	var gauges []dto.Gauge
-	var counters []dto.Counter
-	if typ == dto.MetricType_COUNTER {
-		counters = make([]dto.Counter, dps.Len())
-	} else {
-		gauges = make([]dto.Gauge, dps.Len())
-	}
+func (t *translator) numberPoints(m pmetric.Metric, dps pmetric.NumberDataPointSlice, extra *scopeExtra, drops *dropCounter, sc *scratch) []point {
+	from := len(sc.points)
 	for i := 0; i < dps.Len(); i++ {
 		dp := dps.At(i)
 		if dp.Flags().NoRecordedValue() {
@@ -387,29 +463,19 @@ func (t *translator) numberPoints(m pmetric.Metric, dps pmetric.NumberDataPointS
 			drops.add(m, dropNoValue)
 			continue
 		}
-		set := t.labelSetFor(dp.Attributes(), "", extra)
+		set := t.labelSetFor(dp.Attributes(), "", extra, sc)
 		if set.reason != "" {
 			drops.add(m, set.reason)
 			continue
 		}
-		pm := &metrics[i]
-		pm.Label = set.labels
-		values[i] = v
-		if typ == dto.MetricType_COUNTER {
-			counters[i].Value = &values[i]
-			pm.Counter = &counters[i]
-		} else {
-			gauges[i].Value = &values[i]
-			pm.Gauge = &gauges[i]
-		}
-		points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm, sig: set.sig, labels: set.enc})
+		sc.points = append(sc.points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), value: v, labels: set})
 	}
-	return points
+	return sc.points[from:len(sc.points):len(sc.points)]
 }
 
-func (t *translator) histogramPoints(m pmetric.Metric, extra *scopeExtra, drops *dropCounter) []point {
+func (t *translator) histogramPoints(m pmetric.Metric, extra *scopeExtra, drops *dropCounter, sc *scratch) []point {
 	dps := m.Histogram().DataPoints()
-	points := make([]point, 0, dps.Len())
+	from := len(sc.points)
 	for i := 0; i < dps.Len(); i++ {
 		dp := dps.At(i)
 		if dp.Flags().NoRecordedValue() {
@@ -423,36 +489,22 @@ func (t *translator) histogramPoints(m pmetric.Metric, extra *scopeExtra, drops 
 			drops.add(m, dropInvalidHistogram)
 			continue
 		}
-		h := &dto.Histogram{SampleCount: proto.Uint64(dp.Count()), SampleSum: proto.Float64(dp.Sum())}
-		var cumulative uint64
-		for b := 0; b < bounds.Len() && b < counts.Len(); b++ {
-			cumulative += counts.At(b)
-			h.Bucket = append(h.Bucket, &dto.Bucket{
-				UpperBound:      proto.Float64(bounds.At(b)),
-				CumulativeCount: proto.Uint64(cumulative),
-			})
-		}
-		// Written out, not left implicit: the gateway stores a text push's
-		// +Inf bucket but not a protobuf push's, and both formats must
-		// store the same.
-		h.Bucket = append(h.Bucket, &dto.Bucket{UpperBound: proto.Float64(math.Inf(1)), CumulativeCount: proto.Uint64(dp.Count())})
-		set := t.labelSetFor(dp.Attributes(), "le", extra)
+		set := t.labelSetFor(dp.Attributes(), "le", extra, sc)
 		if set.reason != "" {
 			drops.add(m, set.reason)
 			continue
 		}
-		pm := &dto.Metric{Label: set.labels, Histogram: h}
-		points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm, sig: set.sig, labels: set.enc})
+		sc.points = append(sc.points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), agg: sc.histogramAggregate(dp), labels: set})
 	}
-	return points
+	return sc.points[from:len(sc.points):len(sc.points)]
 }
 
 // expHistogramPoints translates exponential histogram points into native
 // histograms (see nativeHistogram); encoding turns them into classic
 // buckets where native ones cannot go.
-func (t *translator) expHistogramPoints(m pmetric.Metric, extra *scopeExtra, drops *dropCounter) []point {
+func (t *translator) expHistogramPoints(m pmetric.Metric, extra *scopeExtra, drops *dropCounter, sc *scratch) []point {
 	dps := m.ExponentialHistogram().DataPoints()
-	points := make([]point, 0, dps.Len())
+	from := len(sc.points)
 	for i := 0; i < dps.Len(); i++ {
 		dp := dps.At(i)
 		if dp.Flags().NoRecordedValue() {
@@ -461,16 +513,16 @@ func (t *translator) expHistogramPoints(m pmetric.Metric, extra *scopeExtra, dro
 		}
 		h, reason := nativeHistogram(dp)
 		if reason == "" {
-			set := t.labelSetFor(dp.Attributes(), "le", extra)
+			set := t.labelSetFor(dp.Attributes(), "le", extra, sc)
 			if reason = set.reason; reason == "" {
 				pm := &dto.Metric{Label: set.labels, Histogram: h}
-				points = append(points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm, sig: set.sig, labels: set.enc})
+				sc.points = append(sc.points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm, labels: set})
 				continue
 			}
 		}
 		drops.add(m, reason)
 	}
-	return points
+	return sc.points[from:len(sc.points):len(sc.points)]
 }
 
 // validBounds accepts finite, strictly increasing bucket bounds: anything
@@ -485,35 +537,23 @@ func validBounds(bounds pcommon.Float64Slice) bool {
 	return true
 }
 
-func (t *translator) summaryPoints(m pmetric.Metric, extra *scopeExtra, drops *dropCounter) []point {
+func (t *translator) summaryPoints(m pmetric.Metric, extra *scopeExtra, drops *dropCounter, sc *scratch) []point {
 	dps := m.Summary().DataPoints()
-	points := make([]point, 0, dps.Len())
+	from := len(sc.points)
 	for i := 0; i < dps.Len(); i++ {
 		dp := dps.At(i)
 		if dp.Flags().NoRecordedValue() {
 			drops.add(m, dropNoRecordedValue)
 			continue
 		}
-		s := &dto.Summary{SampleCount: proto.Uint64(dp.Count()), SampleSum: proto.Float64(dp.Sum())}
-		qs := dp.QuantileValues()
-		for q := 0; q < qs.Len(); q++ {
-			s.Quantile = append(s.Quantile, &dto.Quantile{
-				Quantile: proto.Float64(qs.At(q).Quantile()),
-				Value:    proto.Float64(qs.At(q).Value()),
-			})
-		}
-		// In ascending order, whatever order the sender used: the same
-		// data always gives the same bytes.
-		slices.SortStableFunc(s.Quantile, func(a, b *dto.Quantile) int { return cmp.Compare(a.GetQuantile(), b.GetQuantile()) })
-		set := t.labelSetFor(dp.Attributes(), "quantile", extra)
+		set := t.labelSetFor(dp.Attributes(), "quantile", extra, sc)
 		if set.reason != "" {
 			drops.add(m, set.reason)
 			continue
 		}
-		pm := &dto.Metric{Label: set.labels, Summary: s}
-		points = append(points, point{time: dp.Timestamp(), metric: pm, sig: set.sig, labels: set.enc})
+		sc.points = append(sc.points, point{time: dp.Timestamp(), agg: sc.summaryAggregate(dp), labels: set})
 	}
-	return points
+	return sc.points[from:len(sc.points):len(sc.points)]
 }
 
 // attrLabel is an attribute on its way to a label.

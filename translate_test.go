@@ -79,13 +79,14 @@ func TestTranslateNamesAndTypes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rm, m := oneMetric(tt.otlpName, tt.unit)
 			tt.fill(m)
-			fams, drops := defaultTranslator().translateResource(rm)
+			fams, drops := defaultTranslator().translateResource(rm, new(scratch))
 			assert.Empty(t, drops)
 			require.Len(t, fams, 1)
 			assert.Equal(t, tt.wantName, fams[0].name)
 			assert.Equal(t, tt.wantType, fams[0].typ)
 			require.Len(t, fams[0].points, 1)
-			assert.Nil(t, fams[0].points[0].metric.TimestampMs, "pushed samples must carry no timestamp")
+			snap := newGroupStates(0, 0).apply(testKey, fams).group.snapshot()
+			assert.Nil(t, snap[0].GetMetric()[0].TimestampMs, "pushed samples must carry no timestamp")
 		})
 	}
 }
@@ -101,10 +102,13 @@ func TestTranslateValues(t *testing.T) {
 		g.SetName("temp")
 		g.SetEmptyGauge().DataPoints().AppendEmpty().SetDoubleValue(-1.5)
 
-		fams, _ := defaultTranslator().translateResource(rm)
+		fams, _ := defaultTranslator().translateResource(rm, new(scratch))
 		require.Len(t, fams, 2)
-		assert.Equal(t, 42.0, fams[0].points[0].metric.GetCounter().GetValue())
-		assert.Equal(t, -1.5, fams[1].points[0].metric.GetGauge().GetValue())
+		assert.Equal(t, 42.0, fams[0].points[0].value)
+		assert.Equal(t, -1.5, fams[1].points[0].value)
+		snap := newGroupStates(0, 0).apply(testKey, fams).group.snapshot()
+		assert.Equal(t, 42.0, snap[0].GetMetric()[0].GetCounter().GetValue(), "rows_total")
+		assert.Equal(t, -1.5, snap[1].GetMetric()[0].GetGauge().GetValue(), "temp")
 	})
 
 	t.Run("histogram buckets are cumulative", func(t *testing.T) {
@@ -117,9 +121,9 @@ func TestTranslateValues(t *testing.T) {
 		dp.SetCount(10)
 		dp.SetSum(31.5)
 
-		fams, drops := defaultTranslator().translateResource(rm)
+		fams, drops := defaultTranslator().translateResource(rm, new(scratch))
 		require.Empty(t, drops)
-		hist := fams[0].points[0].metric.GetHistogram()
+		hist := newGroupStates(0, 0).apply(testKey, fams).group.snapshot()[0].GetMetric()[0].GetHistogram()
 		assert.Equal(t, uint64(10), hist.GetSampleCount())
 		assert.Equal(t, 31.5, hist.GetSampleSum())
 		var got [][2]float64
@@ -138,8 +142,8 @@ func TestTranslateValues(t *testing.T) {
 		q.SetQuantile(0.99)
 		q.SetValue(4)
 
-		fams, _ := defaultTranslator().translateResource(rm)
-		s := fams[0].points[0].metric.GetSummary()
+		fams, _ := defaultTranslator().translateResource(rm, new(scratch))
+		s := newGroupStates(0, 0).apply(testKey, fams).group.snapshot()[0].GetMetric()[0].GetSummary()
 		assert.Equal(t, uint64(7), s.GetSampleCount())
 		assert.Equal(t, 12.0, s.GetSampleSum())
 		require.Len(t, s.GetQuantile(), 1)
@@ -252,7 +256,7 @@ func TestTranslateDrops(t *testing.T) {
 			ok.SetName("healthy")
 			ok.SetEmptyGauge().DataPoints().AppendEmpty().SetIntValue(1)
 
-			fams, drops := defaultTranslator().translateResource(rm)
+			fams, drops := defaultTranslator().translateResource(rm, new(scratch))
 			assert.Equal(t, []drop{{metric: "some.metric", reason: tt.reason, points: tt.points}}, drops)
 			require.Len(t, fams, 1)
 			assert.Equal(t, "healthy", fams[0].name)
@@ -267,7 +271,7 @@ func TestTranslateDrops(t *testing.T) {
 			dp := h.DataPoints().AppendEmpty()
 			dp.ExplicitBounds().FromRaw(bounds)
 			dp.BucketCounts().FromRaw(make([]uint64, len(bounds)+1))
-			_, drops := defaultTranslator().translateResource(rm)
+			_, drops := defaultTranslator().translateResource(rm, new(scratch))
 			assert.Equal(t, []drop{{metric: "h", reason: dropInvalidHistogram, points: 1}}, drops)
 		})
 	}
@@ -286,7 +290,7 @@ func TestTranslateDrops(t *testing.T) {
 			if name == "push_time" || name == "go.goroutines" {
 				m.SetEmptyGauge().DataPoints().AppendEmpty().SetIntValue(1)
 			}
-			fams, drops := defaultTranslator().translateResource(rm)
+			fams, drops := defaultTranslator().translateResource(rm, new(scratch))
 			assert.Empty(t, fams)
 			assert.Equal(t, []drop{{metric: name, reason: dropReservedName, points: 1}}, drops)
 		})
@@ -294,7 +298,7 @@ func TestTranslateDrops(t *testing.T) {
 	t.Run("other go_ names are the sender's", func(t *testing.T) {
 		rm, m := oneMetric("go.memory.used", "By")
 		m.SetEmptyGauge().DataPoints().AppendEmpty().SetIntValue(1)
-		fams, drops := defaultTranslator().translateResource(rm)
+		fams, drops := defaultTranslator().translateResource(rm, new(scratch))
 		assert.Empty(t, drops)
 		require.Len(t, fams, 1)
 		assert.Equal(t, "go_memory_used_bytes", fams[0].name)
@@ -307,7 +311,7 @@ func TestTranslateDrops(t *testing.T) {
 			s.SetIsMonotonic(true)
 			s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
 			s.DataPoints().AppendEmpty().SetIntValue(1)
-			fams, drops := defaultTranslator().translateResource(rm)
+			fams, drops := defaultTranslator().translateResource(rm, new(scratch))
 			assert.Empty(t, fams)
 			assert.Equal(t, []drop{{metric: tt.name, reason: dropInvalidName, points: 1}}, drops)
 		})
@@ -357,7 +361,7 @@ func TestTranslateNamingStrategies(t *testing.T) {
 			s.SetIsMonotonic(true)
 			s.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
 			s.DataPoints().AppendEmpty().SetIntValue(1)
-			fams, _ := defaultTranslator().withNaming(TranslationStrategy(tt.strategy), tt.namespace).translateResource(rm)
+			fams, _ := defaultTranslator().withNaming(TranslationStrategy(tt.strategy), tt.namespace).translateResource(rm, new(scratch))
 			require.Len(t, fams, 1)
 			assert.Equal(t, tt.want, fams[0].name)
 		})
@@ -392,7 +396,7 @@ func TestTranslateScopeAndResource(t *testing.T) {
 		out := map[string]map[string]string{}
 		for _, f := range fams {
 			for _, p := range f.points {
-				out[f.name+"@"+strconv.Itoa(int(p.time))] = labelMap(p.metric.GetLabel())
+				out[f.name+"@"+strconv.Itoa(int(p.time))] = labelMap(p.labels.labels)
 			}
 		}
 		return out
@@ -401,7 +405,7 @@ func TestTranslateScopeAndResource(t *testing.T) {
 	t.Run("defaults: scope labels and target_info", func(t *testing.T) {
 		cfg := createDefaultConfig().(*Config)
 		tr := newTranslator(cfg.Grouping).withResourceLabels(cfg.ScopeLabels, cfg.TargetInfo, cfg.ResourceToTelemetryConversion.Enabled)
-		fams, drops := tr.translateResource(newBatch())
+		fams, drops := tr.translateResource(newBatch(), new(scratch))
 		require.Empty(t, drops)
 		assert.Equal(t, map[string]map[string]string{
 			// A point attribute wins over the scope label of its name.
@@ -411,19 +415,19 @@ func TestTranslateScopeAndResource(t *testing.T) {
 			"target_info@9": {"deployment_environment_name": "prod", "host_name": "h"},
 		}, labelsOf(fams))
 		require.Equal(t, targetInfoName, fams[len(fams)-1].name)
-		assert.Equal(t, 1.0, fams[len(fams)-1].points[0].metric.GetGauge().GetValue())
+		assert.Equal(t, 1.0, fams[len(fams)-1].points[0].value)
 		assert.Equal(t, dto.MetricType_GAUGE, fams[len(fams)-1].typ)
 	})
 
 	t.Run("grouping attributes are not in target_info", func(t *testing.T) {
 		grouping := createDefaultConfig().(*Config).Grouping
 		grouping.Labels = []GroupingLabel{{Name: "env", Attribute: "deployment.environment.name"}}
-		fams, _ := newTranslator(grouping).withResourceLabels(false, true, false).translateResource(newBatch())
+		fams, _ := newTranslator(grouping).withResourceLabels(false, true, false).translateResource(newBatch(), new(scratch))
 		assert.Equal(t, map[string]string{"host_name": "h"}, labelsOf(fams)["target_info@9"])
 	})
 
 	t.Run("resource_to_telemetry_conversion, nothing else", func(t *testing.T) {
-		fams, drops := defaultTranslator().withResourceLabels(false, false, true).translateResource(newBatch())
+		fams, drops := defaultTranslator().withResourceLabels(false, false, true).translateResource(newBatch(), new(scratch))
 		require.Empty(t, drops)
 		resource := map[string]string{
 			"service_name": "etl", "service_instance_id": "i1",
@@ -437,7 +441,7 @@ func TestTranslateScopeAndResource(t *testing.T) {
 	t.Run("a metric without points brings no target_info", func(t *testing.T) {
 		rm := newBatch()
 		rm.ScopeMetrics().RemoveIf(func(pmetric.ScopeMetrics) bool { return true })
-		fams, drops := defaultTranslator().withResourceLabels(true, true, false).translateResource(rm)
+		fams, drops := defaultTranslator().withResourceLabels(true, true, false).translateResource(rm, new(scratch))
 		assert.Empty(t, fams)
 		assert.Empty(t, drops)
 	})
