@@ -179,11 +179,16 @@ func (s *groupStates) apply(key groupKey, fams []family) applyResult {
 			// Deltas add up in time order, whatever order the batch had.
 			slices.SortStableFunc(f.points, func(a, b point) int { return cmp.Compare(a.time, b.time) })
 		}
+		// This batch's order is written over the last one's, each entry
+		// read before it is written.
 		recent := fs.recent
 		fs.recent = fs.recent[:0]
 		for i := range f.points {
 			p := &f.points[i]
-			idx, ok := int32(-1), false
+			var (
+				idx int32
+				ok  bool
+			)
 			if i < len(recent) && recent[i] >= 0 && fs.series[recent[i]].labels == p.labels {
 				idx, ok = recent[i], true // where the last batch had it
 			} else {
