@@ -445,58 +445,75 @@ func unsupportedTemporality(temp pmetric.AggregationTemporality) (dropReason, bo
 	}
 }
 
-func (t *translator) numberPoints(m pmetric.Metric, dps pmetric.NumberDataPointSlice, extra *scopeExtra, drops *dropCounter, sc *scratch) []point {
+// dataPoint is what every OTLP data point type has.
+type dataPoint interface {
+	Flags() pmetric.DataPointFlags
+	Attributes() pcommon.Map
+	Timestamp() pcommon.Timestamp
+	StartTimestamp() pcommon.Timestamp
+}
+
+// translatePoints translates the points of one metric into sc's points,
+// each labelled with typeLabel as the type's own label. value sets a
+// point's value, or says why it has none; a point without a recorded
+// value, a value or labels is dropped.
+func translatePoints[DP dataPoint](t *translator, m pmetric.Metric, n int, at func(int) DP, typeLabel string,
+	extra *scopeExtra, drops *dropCounter, sc *scratch, value func(DP, *point) dropReason,
+) []point {
 	from := len(sc.points)
-	for i := 0; i < dps.Len(); i++ {
-		dp := dps.At(i)
+	for i := 0; i < n; i++ {
+		dp := at(i)
 		if dp.Flags().NoRecordedValue() {
 			drops.add(m, dropNoRecordedValue)
 			continue
 		}
-		var v float64
-		switch dp.ValueType() {
-		case pmetric.NumberDataPointValueTypeInt:
-			v = float64(dp.IntValue())
-		case pmetric.NumberDataPointValueTypeDouble:
-			v = dp.DoubleValue()
-		default:
-			drops.add(m, dropNoValue)
+		// Made in place: a point handed to value would escape to the heap.
+		sc.points = append(sc.points, point{time: dp.Timestamp(), start: dp.StartTimestamp()})
+		p := &sc.points[len(sc.points)-1]
+		reason := value(dp, p)
+		if reason == "" {
+			p.labels = t.labelSetFor(dp.Attributes(), typeLabel, extra, sc)
+			reason = p.labels.reason
+		}
+		if reason != "" {
+			*p = point{}
+			sc.points = sc.points[:len(sc.points)-1]
+			drops.add(m, reason)
 			continue
 		}
-		set := t.labelSetFor(dp.Attributes(), "", extra, sc)
-		if set.reason != "" {
-			drops.add(m, set.reason)
-			continue
+		if p.metric != nil {
+			p.metric.Label = p.labels.labels
 		}
-		sc.points = append(sc.points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), value: v, labels: set})
 	}
 	return sc.points[from:len(sc.points):len(sc.points)]
 }
 
+func (t *translator) numberPoints(m pmetric.Metric, dps pmetric.NumberDataPointSlice, extra *scopeExtra, drops *dropCounter, sc *scratch) []point {
+	return translatePoints(t, m, dps.Len(), dps.At, "", extra, drops, sc, func(dp pmetric.NumberDataPoint, p *point) dropReason {
+		switch dp.ValueType() {
+		case pmetric.NumberDataPointValueTypeInt:
+			p.value = float64(dp.IntValue())
+		case pmetric.NumberDataPointValueTypeDouble:
+			p.value = dp.DoubleValue()
+		default:
+			return dropNoValue
+		}
+		return ""
+	})
+}
+
 func (t *translator) histogramPoints(m pmetric.Metric, extra *scopeExtra, drops *dropCounter, sc *scratch) []point {
 	dps := m.Histogram().DataPoints()
-	from := len(sc.points)
-	for i := 0; i < dps.Len(); i++ {
-		dp := dps.At(i)
-		if dp.Flags().NoRecordedValue() {
-			drops.add(m, dropNoRecordedValue)
-			continue
-		}
+	return translatePoints(t, m, dps.Len(), dps.At, "le", extra, drops, sc, func(dp pmetric.HistogramDataPoint, p *point) dropReason {
 		bounds, counts := dp.ExplicitBounds(), dp.BucketCounts()
 		// OTLP allows a histogram without buckets (count and sum only);
 		// otherwise there is one more count than bounds, the last for +Inf.
 		if (counts.Len() != 0 && counts.Len() != bounds.Len()+1) || !validBounds(bounds) {
-			drops.add(m, dropInvalidHistogram)
-			continue
+			return dropInvalidHistogram
 		}
-		set := t.labelSetFor(dp.Attributes(), "le", extra, sc)
-		if set.reason != "" {
-			drops.add(m, set.reason)
-			continue
-		}
-		sc.points = append(sc.points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), agg: sc.histogramAggregate(dp), labels: set})
-	}
-	return sc.points[from:len(sc.points):len(sc.points)]
+		p.agg = sc.histogramAggregate(dp)
+		return ""
+	})
 }
 
 // expHistogramPoints translates exponential histogram points into native
@@ -504,25 +521,13 @@ func (t *translator) histogramPoints(m pmetric.Metric, extra *scopeExtra, drops 
 // buckets where native ones cannot go.
 func (t *translator) expHistogramPoints(m pmetric.Metric, extra *scopeExtra, drops *dropCounter, sc *scratch) []point {
 	dps := m.ExponentialHistogram().DataPoints()
-	from := len(sc.points)
-	for i := 0; i < dps.Len(); i++ {
-		dp := dps.At(i)
-		if dp.Flags().NoRecordedValue() {
-			drops.add(m, dropNoRecordedValue)
-			continue
-		}
+	return translatePoints(t, m, dps.Len(), dps.At, "le", extra, drops, sc, func(dp pmetric.ExponentialHistogramDataPoint, p *point) dropReason {
 		h, reason := nativeHistogram(dp)
 		if reason == "" {
-			set := t.labelSetFor(dp.Attributes(), "le", extra, sc)
-			if reason = set.reason; reason == "" {
-				pm := &dto.Metric{Label: set.labels, Histogram: h}
-				sc.points = append(sc.points, point{time: dp.Timestamp(), start: dp.StartTimestamp(), metric: pm, labels: set})
-				continue
-			}
+			p.metric = &dto.Metric{Histogram: h}
 		}
-		drops.add(m, reason)
-	}
-	return sc.points[from:len(sc.points):len(sc.points)]
+		return reason
+	})
 }
 
 // validBounds accepts finite, strictly increasing bucket bounds: anything
@@ -539,21 +544,10 @@ func validBounds(bounds pcommon.Float64Slice) bool {
 
 func (t *translator) summaryPoints(m pmetric.Metric, extra *scopeExtra, drops *dropCounter, sc *scratch) []point {
 	dps := m.Summary().DataPoints()
-	from := len(sc.points)
-	for i := 0; i < dps.Len(); i++ {
-		dp := dps.At(i)
-		if dp.Flags().NoRecordedValue() {
-			drops.add(m, dropNoRecordedValue)
-			continue
-		}
-		set := t.labelSetFor(dp.Attributes(), "quantile", extra, sc)
-		if set.reason != "" {
-			drops.add(m, set.reason)
-			continue
-		}
-		sc.points = append(sc.points, point{time: dp.Timestamp(), agg: sc.summaryAggregate(dp), labels: set})
-	}
-	return sc.points[from:len(sc.points):len(sc.points)]
+	return translatePoints(t, m, dps.Len(), dps.At, "quantile", extra, drops, sc, func(dp pmetric.SummaryDataPoint, p *point) dropReason {
+		p.agg = sc.summaryAggregate(dp)
+		return ""
+	})
 }
 
 // attrLabel is an attribute on its way to a label.
