@@ -2,7 +2,6 @@ package pushgatewayexporter // import "github.com/pushgatewayexporter/pushgatewa
 
 import (
 	"cmp"
-	"encoding/binary"
 	"math"
 
 	dto "github.com/prometheus/client_model/go"
@@ -138,14 +137,23 @@ func (a *aggregate) metric(typ dto.MetricType, labels []*dto.LabelPair) *dto.Met
 
 // Encoding, as writeDelimitedFamilies writes the metric made by metric.
 
+// quantileSize is the size of a Quantile: two doubles.
+const quantileSize = 2 * (1 + 8)
+
+// bucketSize is the size of a Bucket with this cumulative count: a varint
+// and a double.
+func bucketSize(count uint64) int {
+	return protowire.SizeTag(1) + protowire.SizeVarint(count) + 1 + 8
+}
+
 // size is the size of the Summary or Histogram message of a.
 func (a *aggregate) size(typ dto.MetricType) int {
 	n := protowire.SizeTag(1) + protowire.SizeVarint(a.count) + 1 + 8
 	for i := range a.bounds {
 		if typ == dto.MetricType_SUMMARY {
-			n += sizeMessage(3, 2*(1+8))
+			n += sizeMessage(3, quantileSize)
 		} else {
-			n += sizeMessage(3, protowire.SizeTag(1)+protowire.SizeVarint(a.counts[i])+1+8)
+			n += sizeMessage(3, bucketSize(a.counts[i]))
 		}
 	}
 	return n
@@ -174,20 +182,15 @@ func (a *aggregate) appendMetric(b []byte, typ dto.MetricType, enc []byte) []byt
 	b = appendFixed64(b, 2, math.Float64bits(a.sum))
 	for i, bound := range a.bounds {
 		if typ == dto.MetricType_SUMMARY {
-			b = appendMessageHeader(b, 3, 2*(1+8))
+			b = appendMessageHeader(b, 3, quantileSize)
 			b = appendFixed64(b, 1, math.Float64bits(bound))
 			b = appendFixed64(b, 2, math.Float64bits(a.values[i]))
 			continue
 		}
-		b = appendMessageHeader(b, 3, protowire.SizeTag(1)+protowire.SizeVarint(a.counts[i])+1+8)
+		b = appendMessageHeader(b, 3, bucketSize(a.counts[i]))
 		b = protowire.AppendTag(b, 1, protowire.VarintType)
 		b = protowire.AppendVarint(b, a.counts[i])
 		b = appendFixed64(b, 2, math.Float64bits(bound))
 	}
 	return b
-}
-
-func appendFixed64(b []byte, num protowire.Number, v uint64) []byte {
-	b = protowire.AppendTag(b, num, protowire.Fixed64Type)
-	return binary.LittleEndian.AppendUint64(b, v)
 }

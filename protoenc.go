@@ -2,7 +2,6 @@ package pushgatewayexporter // import "github.com/pushgatewayexporter/pushgatewa
 
 import (
 	"bytes"
-	"encoding/binary"
 	"math"
 	"sync"
 
@@ -109,8 +108,13 @@ func appendDouble(b []byte, num protowire.Number, v *float64) []byte {
 	if v == nil {
 		return b
 	}
+	return appendFixed64(b, num, math.Float64bits(*v))
+}
+
+// appendFixed64 appends a double's bits as field num.
+func appendFixed64(b []byte, num protowire.Number, bits uint64) []byte {
 	b = protowire.AppendTag(b, num, protowire.Fixed64Type)
-	return protowire.AppendFixed64(b, math.Float64bits(*v))
+	return protowire.AppendFixed64(b, bits)
 }
 
 func sizeUvarint(num protowire.Number, v *uint64) int {
@@ -145,10 +149,7 @@ func sizeFamily(mf *dto.MetricFamily, labels [][][]byte, i int, sizes []int) (_ 
 	}
 	at := len(sizes)
 	sizes = append(sizes, 0)
-	n := sizeString(1, mf.Name) + sizeString(2, mf.Help)
-	if mf.Type != nil {
-		n += protowire.SizeTag(3) + protowire.SizeVarint(uint64(*mf.Type))
-	}
+	n := sizeFamilyHeader(mf.Name, mf.Help, mf.Type)
 	for j, m := range mf.Metric {
 		size, ok := sizeMetric(m, encodedLabels(labels, i, j))
 		if !ok {
@@ -161,13 +162,28 @@ func sizeFamily(mf *dto.MetricFamily, labels [][][]byte, i int, sizes []int) (_ 
 	return sizes, n, true
 }
 
-func appendFamily(b []byte, mf *dto.MetricFamily, labels [][][]byte, i int, metricSizes []int) []byte {
-	b = appendString(b, 1, mf.Name)
-	b = appendString(b, 2, mf.Help)
-	if mf.Type != nil {
-		b = protowire.AppendTag(b, 3, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(*mf.Type))
+// sizeFamilyHeader and appendFamilyHeader write a MetricFamily's fields
+// before its metrics.
+func sizeFamilyHeader(name, help *string, typ *dto.MetricType) int {
+	n := sizeString(1, name) + sizeString(2, help)
+	if typ != nil {
+		n += protowire.SizeTag(3) + protowire.SizeVarint(uint64(*typ))
 	}
+	return n
+}
+
+func appendFamilyHeader(b []byte, name, help *string, typ *dto.MetricType) []byte {
+	b = appendString(b, 1, name)
+	b = appendString(b, 2, help)
+	if typ != nil {
+		b = protowire.AppendTag(b, 3, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(*typ))
+	}
+	return b
+}
+
+func appendFamily(b []byte, mf *dto.MetricFamily, labels [][][]byte, i int, metricSizes []int) []byte {
+	b = appendFamilyHeader(b, mf.Name, mf.Help, mf.Type)
 	for j, m := range mf.Metric {
 		b = appendMessageHeader(b, 4, metricSizes[j])
 		b = appendMetric(b, m, encodedLabels(labels, i, j))
@@ -405,10 +421,7 @@ func writeGroupDelimited(buf *bytes.Buffer, g *groupState, native bool) bool {
 	total := 0
 	for _, name := range g.sortedNames() {
 		fs := g.families[name]
-		n := sizeString(1, &name) + protowire.SizeTag(3) + protowire.SizeVarint(uint64(fs.typ))
-		if fs.help != "" {
-			n += sizeString(2, &fs.help)
-		}
+		n := sizeFamilyHeader(&name, fs.helpField(), &fs.typ)
 		if fs.numeric() {
 			n += fs.metricsSize
 		} else {
@@ -442,12 +455,7 @@ func writeGroupDelimited(buf *bytes.Buffer, g *groupState, native bool) bool {
 	for i, name := range g.names {
 		fs := g.families[name]
 		b = protowire.AppendVarint(b, uint64(ge.famSizes[i]))
-		b = appendString(b, 1, &name)
-		if fs.help != "" {
-			b = appendString(b, 2, &fs.help)
-		}
-		b = protowire.AppendTag(b, 3, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(fs.typ))
+		b = appendFamilyHeader(b, &name, fs.helpField(), &fs.typ)
 		if !fs.numeric() {
 			for _, idx := range fs.order {
 				held := &fs.series[idx]
@@ -461,17 +469,16 @@ func writeGroupDelimited(buf *bytes.Buffer, g *groupState, native bool) bool {
 			}
 			continue
 		}
-		valueField := byte(2<<3 | protowire.BytesType) // Metric.gauge
+		valueField := protowire.Number(2) // Metric.gauge
 		if fs.typ == dto.MetricType_COUNTER {
-			valueField = byte(3<<3 | protowire.BytesType) // Metric.counter
+			valueField = 3 // Metric.counter
 		}
 		for _, idx := range fs.sortedSeries() {
 			held := &fs.series[idx]
-			enc := held.labels.enc
-			b = appendMessageHeader(b, 4, len(enc)+numericValueSize)
-			b = append(b, enc...)
-			b = append(b, valueField, 9, 1<<3|byte(protowire.Fixed64Type))
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(held.value))
+			b = appendMessageHeader(b, 4, len(held.labels.enc)+numericValueSize)
+			b = append(b, held.labels.enc...)
+			b = appendMessageHeader(b, valueField, sizeDouble(1, &held.value))
+			b = appendDouble(b, 1, &held.value)
 		}
 	}
 	buf.Write(b)

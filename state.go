@@ -90,6 +90,14 @@ type familyState struct {
 	metricsSize int
 }
 
+// helpField is the family's help as MetricFamily.help: nil when empty.
+func (fs *familyState) helpField() *string {
+	if fs.help == "" {
+		return nil
+	}
+	return &fs.help
+}
+
 // numeric says the family's series hold a plain value, not a metric.
 func (fs *familyState) numeric() bool { return isNumeric(fs.typ) }
 
