@@ -35,15 +35,12 @@ func (f PushFormat) expfmtFormat() expfmt.Format {
 // translation strategies guarantee it): protobuf is then written by
 // writeDelimitedFamilies, which leaves names as they are, instead of
 // expfmt, which would escape them.
-//
-// labels, when not nil, holds each metric's labels already encoded (see
-// writeDelimitedFamilies).
-func encodeFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily, labels [][][]byte, format PushFormat, native, legacyNames bool) error {
+func encodeFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily, format PushFormat, native, legacyNames bool) error {
 	if format == FormatText || !native {
 		fams = withClassicHistograms(fams)
 	}
 	if format == FormatProtobuf && legacyNames {
-		if writeDelimitedFamilies(buf, fams, labels) {
+		if writeDelimitedFamilies(buf, fams) {
 			return nil
 		}
 	}
@@ -59,9 +56,9 @@ func encodeGroup(buf *bytes.Buffer, g *groupState, format PushFormat, native, le
 		g.mu.Unlock()
 		return nil
 	}
-	fams, labels := g.snapshotLocked()
+	fams := g.snapshotLocked()
 	g.mu.Unlock()
-	return encodeFamilies(buf, fams, labels, format, native, legacyNames)
+	return encodeFamilies(buf, fams, format, native, legacyNames)
 }
 
 // encodeFamiliesExpfmt writes families with expfmt's encoder.

@@ -125,7 +125,7 @@ func fuzzCheckFold(t *testing.T, batch fzBatch) {
 	var total int
 	all := map[string]dto.MetricType{} // every family of every group
 	for _, g := range states.groups {
-		snap, labels := g.snapshotWithLabels()
+		snap := g.snapshot()
 		for _, mf := range snap {
 			// The gateway checks every push against all groups it holds:
 			// one name, one type, whatever the group.
@@ -143,7 +143,7 @@ func fuzzCheckFold(t *testing.T, batch fzBatch) {
 			require.LessOrEqual(t, series, lim.maxSeriesPerGroup, "group %s", g.key)
 		}
 		total += series
-		fuzzCheckSnapshot(t, g.key, snap, labels)
+		fuzzCheckSnapshot(t, g.key, snap)
 		fuzzCheckGroupEncoding(t, g, snap)
 		requireIndexed(t, g)
 	}
@@ -239,7 +239,7 @@ func fuzzCheckGroupKey(t *testing.T, key groupKey, grouping GroupingConfig) {
 // fuzzCheckSnapshot checks what a push of the group would send: families and
 // labels the Pushgateway accepts, and bodies that parse back in both formats
 // to the same families.
-func fuzzCheckSnapshot(t *testing.T, key groupKey, snap []*dto.MetricFamily, labels [][][]byte) {
+func fuzzCheckSnapshot(t *testing.T, key groupKey, snap []*dto.MetricFamily) {
 	t.Helper()
 	grouping := map[string]bool{}
 	for _, l := range key {
@@ -286,7 +286,7 @@ func fuzzCheckSnapshot(t *testing.T, key groupKey, snap []*dto.MetricFamily, lab
 	require.NoError(t, fuzzSuffixCollision(types), "in group %s", key)
 
 	var buf bytes.Buffer
-	require.NoError(t, encodeFamilies(&buf, snap, labels, FormatProtobuf, true, true))
+	require.NoError(t, encodeFamilies(&buf, snap, FormatProtobuf, true, true))
 	fuzzCheckParsed(t, snap, fuzzDecodeProtobuf(t, buf.Bytes()), FormatProtobuf)
 	var generic bytes.Buffer
 	require.NoError(t, encodeFamiliesExpfmt(&generic, snap, FormatProtobuf))
@@ -300,11 +300,11 @@ func fuzzCheckSnapshot(t *testing.T, key groupKey, snap []*dto.MetricFamily, lab
 		}
 	}
 	buf.Reset()
-	require.NoError(t, encodeFamilies(&buf, snap, labels, FormatProtobuf, false, true))
+	require.NoError(t, encodeFamilies(&buf, snap, FormatProtobuf, false, true))
 	fuzzCheckParsed(t, classic, fuzzDecodeProtobuf(t, buf.Bytes()), FormatProtobuf)
 
 	buf.Reset()
-	require.NoError(t, encodeFamilies(&buf, snap, labels, FormatText, true, true))
+	require.NoError(t, encodeFamilies(&buf, snap, FormatText, true, true))
 	body := buf.String()
 	parser := expfmt.NewTextParser(model.LegacyValidation)
 	parsed, err := parser.TextToMetricFamilies(strings.NewReader(body))

@@ -71,10 +71,10 @@ func TestProtobufEncoderFallsBackForFieldsItDoesNotWrite(t *testing.T) {
 		Metric: []*dto.Metric{{Untyped: &dto.Untyped{Value: proto.Float64(1)}}},
 	}
 	var buf bytes.Buffer
-	assert.False(t, writeDelimitedFamilies(&buf, []*dto.MetricFamily{mf}, nil))
+	assert.False(t, writeDelimitedFamilies(&buf, []*dto.MetricFamily{mf}))
 	assert.Zero(t, buf.Len(), "nothing written")
 
-	require.NoError(t, encodeFamilies(&buf, []*dto.MetricFamily{mf}, nil, FormatProtobuf, true, true))
+	require.NoError(t, encodeFamilies(&buf, []*dto.MetricFamily{mf}, FormatProtobuf, true, true))
 	var want bytes.Buffer
 	require.NoError(t, encodeFamiliesExpfmt(&want, []*dto.MetricFamily{mf}, FormatProtobuf))
 	assert.Equal(t, want.Bytes(), buf.Bytes(), "the generic encoder took over")

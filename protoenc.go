@@ -17,32 +17,21 @@ import (
 // and writes nothing, when a family holds a field this encoder does not
 // write (exemplars, created timestamps, untyped values, units, float
 // counts): the caller then uses the generic encoder.
-//
-// labels, when not nil, holds for each metric of each family its labels
-// already encoded (appendLabelsField), or nil to encode them here.
-func writeDelimitedFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily, labels [][][]byte) bool {
+func writeDelimitedFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily) bool {
 	sp := sizesPool.Get().(*[]int)
 	defer sizesPool.Put(sp)
-	total, ok := sizeDelimited(fams, labels, sp)
+	total, ok := sizeDelimited(fams, sp)
 	if !ok {
 		return false
 	}
 	buf.Grow(total)
-	buf.Write(appendDelimited(buf.AvailableBuffer(), fams, labels, *sp))
+	buf.Write(appendDelimited(buf.AvailableBuffer(), fams, *sp))
 	return true
 }
 
-// encodedLabels returns the encoded labels of metric j of family i, if
-// known.
-func encodedLabels(labels [][][]byte, i, j int) []byte {
-	if i < len(labels) && j < len(labels[i]) {
-		return labels[i][j]
-	}
-	return nil
-}
-
 // appendLabelsField appends labels as Metric's repeated field 1, the form
-// writeDelimitedFamilies takes them in already encoded.
+// in which a label set keeps them (labelSet.enc) for sizeMetric and
+// appendMetric.
 func appendLabelsField(b []byte, labels []*dto.LabelPair) []byte {
 	for _, l := range labels {
 		b = appendMessageHeader(b, 1, sizeLabel(l))
@@ -54,11 +43,11 @@ func appendLabelsField(b []byte, labels []*dto.LabelPair) []byte {
 
 // sizeDelimited returns the body's size and leaves in *sizes each
 // family's size followed by its metrics' sizes, for appendDelimited.
-func sizeDelimited(fams []*dto.MetricFamily, labels [][][]byte, sizes *[]int) (total int, ok bool) {
+func sizeDelimited(fams []*dto.MetricFamily, sizes *[]int) (total int, ok bool) {
 	s := (*sizes)[:0]
-	for i, mf := range fams {
+	for _, mf := range fams {
 		var size int
-		if s, size, ok = sizeFamily(mf, labels, i, s); !ok {
+		if s, size, ok = sizeFamily(mf, s); !ok {
 			*sizes = s
 			return 0, false
 		}
@@ -68,12 +57,12 @@ func sizeDelimited(fams []*dto.MetricFamily, labels [][][]byte, sizes *[]int) (t
 	return total, true
 }
 
-func appendDelimited(b []byte, fams []*dto.MetricFamily, labels [][][]byte, sizes []int) []byte {
+func appendDelimited(b []byte, fams []*dto.MetricFamily, sizes []int) []byte {
 	k := 0
-	for i, mf := range fams {
+	for _, mf := range fams {
 		b = protowire.AppendVarint(b, uint64(sizes[k]))
 		k++
-		b = appendFamily(b, mf, labels, i, sizes[k:k+len(mf.Metric)])
+		b = appendFamily(b, mf, sizes[k:k+len(mf.Metric)])
 		k += len(mf.Metric)
 	}
 	return b
@@ -143,15 +132,15 @@ func appendMessageHeader(b []byte, num protowire.Number, size int) []byte {
 
 // sizeFamily appends the family's size, then each of its metrics' sizes,
 // to sizes.
-func sizeFamily(mf *dto.MetricFamily, labels [][][]byte, i int, sizes []int) (_ []int, size int, ok bool) {
+func sizeFamily(mf *dto.MetricFamily, sizes []int) (_ []int, size int, ok bool) {
 	if mf.Unit != nil {
 		return sizes, 0, false
 	}
 	at := len(sizes)
 	sizes = append(sizes, 0)
 	n := sizeFamilyHeader(mf.Name, mf.Help, mf.Type)
-	for j, m := range mf.Metric {
-		size, ok := sizeMetric(m, encodedLabels(labels, i, j))
+	for _, m := range mf.Metric {
+		size, ok := sizeMetric(m, nil)
 		if !ok {
 			return sizes, 0, false
 		}
@@ -182,11 +171,11 @@ func appendFamilyHeader(b []byte, name, help *string, typ *dto.MetricType) []byt
 	return b
 }
 
-func appendFamily(b []byte, mf *dto.MetricFamily, labels [][][]byte, i int, metricSizes []int) []byte {
+func appendFamily(b []byte, mf *dto.MetricFamily, metricSizes []int) []byte {
 	b = appendFamilyHeader(b, mf.Name, mf.Help, mf.Type)
 	for j, m := range mf.Metric {
 		b = appendMessageHeader(b, 4, metricSizes[j])
-		b = appendMetric(b, m, encodedLabels(labels, i, j))
+		b = appendMetric(b, m, nil)
 	}
 	return b
 }
@@ -195,6 +184,8 @@ func sizeLabel(l *dto.LabelPair) int {
 	return sizeString(1, l.Name) + sizeString(2, l.Value)
 }
 
+// sizeMetric and appendMetric write a Metric; its labels are encLabels
+// when not nil (a label set's enc), otherwise m.Label.
 func sizeMetric(m *dto.Metric, encLabels []byte) (int, bool) {
 	if m.Untyped != nil || (m.Counter != nil && (m.Counter.Exemplar != nil || m.Counter.CreatedTimestamp != nil)) {
 		return 0, false

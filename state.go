@@ -429,24 +429,17 @@ func (fs *familyState) sortedSeries() []int32 {
 // snapshot returns the group's families, sorted by name, each with its
 // series sorted by labels: deterministic bodies make pushes comparable.
 func (g *groupState) snapshot() []*dto.MetricFamily {
-	fams, _ := g.snapshotWithLabels()
-	return fams
-}
-
-// snapshotWithLabels is snapshot with, for each metric of each family, its
-// labels as the protobuf encoder takes them already encoded.
-func (g *groupState) snapshotWithLabels() ([]*dto.MetricFamily, [][][]byte) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.snapshotLocked()
 }
 
-// snapshotLocked is snapshotWithLabels for a caller that holds g.mu. The
-// metrics of gauges and counters are made here, from their values.
-func (g *groupState) snapshotLocked() ([]*dto.MetricFamily, [][][]byte) {
+// snapshotLocked is snapshot for a caller that holds g.mu. The metrics of
+// gauges and counters are made here, from their values; those of
+// histograms and summaries from their aggregates.
+func (g *groupState) snapshotLocked() []*dto.MetricFamily {
 	names := g.sortedNames()
 	out := make([]*dto.MetricFamily, 0, len(names))
-	labels := make([][][]byte, 0, len(names))
 	for _, name := range names {
 		fs := g.families[name]
 		mf := &dto.MetricFamily{Name: &name, Type: fs.typ.Enum(), Metric: make([]*dto.Metric, 0, len(fs.series))}
@@ -461,7 +454,6 @@ func (g *groupState) snapshotLocked() ([]*dto.MetricFamily, [][][]byte) {
 		if fs.numeric() {
 			metrics, values = make([]dto.Metric, len(fs.series)), make([]float64, len(fs.series))
 		}
-		enc := make([][]byte, 0, len(fs.series))
 		for k, idx := range fs.sortedSeries() {
 			held := &fs.series[idx]
 			m := held.metric
@@ -478,12 +470,10 @@ func (g *groupState) snapshotLocked() ([]*dto.MetricFamily, [][][]byte) {
 				}
 			}
 			mf.Metric = append(mf.Metric, m)
-			enc = append(enc, held.labels.enc)
 		}
 		out = append(out, mf)
-		labels = append(labels, enc)
 	}
-	return out, labels
+	return out
 }
 
 // labelsString renders the point's labels as {name="value",...}.
