@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/otel/attribute"
@@ -109,10 +108,7 @@ func decodeMarker(t *testing.T, body []byte) float64 {
 
 func TestSelfTelemetry(t *testing.T) {
 	gw := testgateway.Start(t)
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	set := exportertest.NewNopSettings(metadata.Type)
-	set.TelemetrySettings = tel.NewTelemetrySettings()
+	tel, set := telemetrySettings(t)
 	exp, _ := startExporterWithSettings(t, gw.URL, func(c *Config) { c.MaxSeries = 2 }, set)
 
 	b := newTestBatch()

@@ -22,11 +22,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadata"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
 
@@ -207,10 +205,7 @@ func runGoldenCase(t *testing.T, c goldenCase, format PushFormat) string {
 	}))
 	defer recorder.Close()
 
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	set := exportertest.NewNopSettings(metadata.Type)
-	set.TelemetrySettings = tel.NewTelemetrySettings()
+	tel, set := telemetrySettings(t)
 	exp, _ := startExporterWithSettings(t, recorder.URL, func(cfg *Config) {
 		cfg.Format = format
 		if c.mutate != nil {

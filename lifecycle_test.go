@@ -11,23 +11,17 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
-	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadata"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadatatest"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
 
 func TestGroupTTLDeletesOnlyIdleGroups(t *testing.T) {
 	gw := testgateway.Start(t)
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	set := exportertest.NewNopSettings(metadata.Type)
-	set.TelemetrySettings = tel.NewTelemetrySettings()
+	tel, set := telemetrySettings(t)
 	exp, _ := startExporterWithSettings(t, gw.URL, func(c *Config) { c.GroupTTL = 400 * time.Millisecond }, set)
 	gw.Push(t, "PUT", "/metrics/job/not-ours", "text/plain; version=0.0.4", "theirs 1\n")
 
@@ -146,10 +140,7 @@ func TestRateLimitDelaysPushes(t *testing.T) {
 
 func TestStalePointsAreCounted(t *testing.T) {
 	gw := testgateway.Start(t)
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	set := exportertest.NewNopSettings(metadata.Type)
-	set.TelemetrySettings = tel.NewTelemetrySettings()
+	tel, set := telemetrySettings(t)
 	exp, _ := startExporterWithSettings(t, gw.URL, nil, set)
 
 	newer := newTestBatch()
@@ -171,10 +162,7 @@ func TestStalePointsAreCounted(t *testing.T) {
 // last values, and new data starts the group afresh.
 func TestStateTTLForgetsButKeepsTheGatewayCopy(t *testing.T) {
 	gw := testgateway.Start(t)
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	set := exportertest.NewNopSettings(metadata.Type)
-	set.TelemetrySettings = tel.NewTelemetrySettings()
+	tel, set := telemetrySettings(t)
 	exp, _ := startExporterWithSettings(t, gw.URL, func(c *Config) { c.StateTTL = 200 * time.Millisecond }, set)
 
 	b := newTestBatch()

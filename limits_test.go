@@ -8,14 +8,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumererror"
-	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
-	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadata"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadatatest"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
@@ -27,10 +24,7 @@ import (
 
 func TestHostileGroupingValues(t *testing.T) {
 	gw := testgateway.Start(t)
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	set := exportertest.NewNopSettings(metadata.Type)
-	set.TelemetrySettings = tel.NewTelemetrySettings()
+	tel, set := telemetrySettings(t)
 	exp, _ := startExporterWithSettings(t, gw.URL, nil, set)
 
 	huge := strings.Repeat("x", 1<<20)

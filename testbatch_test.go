@@ -116,6 +116,17 @@ func startExporter(t *testing.T, endpoint string, mutate func(*Config)) exporter
 	return exp
 }
 
+// telemetrySettings gives exporter settings whose own telemetry the test
+// can read back.
+func telemetrySettings(t *testing.T) (*componenttest.Telemetry, exporter.Settings) {
+	t.Helper()
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set := exportertest.NewNopSettings(metadata.Type)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	return tel, set
+}
+
 func startExporterWithSettings(t *testing.T, endpoint string, mutate func(*Config), set exporter.Settings) (exporter.Metrics, *Config) {
 	t.Helper()
 	cfg := createDefaultConfig().(*Config)
