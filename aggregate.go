@@ -40,6 +40,19 @@ func (a *aggregate) assign(from *aggregate) *aggregate {
 // addHistogram adds the histogram b to the histogram a, in place, and
 // reports whether it could: the buckets must be the same.
 func (a *aggregate) addHistogram(b *aggregate) bool {
+	if !a.sameBounds(b) {
+		return false
+	}
+	a.count += b.count
+	a.sum += b.sum
+	for i := range a.counts {
+		a.counts[i] += b.counts[i]
+	}
+	return true
+}
+
+// sameBounds says two histograms have the same buckets.
+func (a *aggregate) sameBounds(b *aggregate) bool {
 	if len(a.bounds) != len(b.bounds) || len(a.counts) != len(b.counts) {
 		return false
 	}
@@ -48,12 +61,35 @@ func (a *aggregate) addHistogram(b *aggregate) bool {
 			return false
 		}
 	}
-	a.count += b.count
-	a.sum += b.sum
-	for i := range a.counts {
-		a.counts[i] += b.counts[i]
+	return true
+}
+
+// follows says a can come after prev in one cumulative run: a summary
+// always can (its count is checked by the caller), a histogram when it
+// has the same buckets and none of its counts went down.
+func (a *aggregate) follows(prev *aggregate) bool {
+	if a.counts == nil {
+		return true
+	}
+	if !a.sameBounds(prev) {
+		return false
+	}
+	for i, c := range a.counts {
+		if c < prev.counts[i] {
+			return false
+		}
 	}
 	return true
+}
+
+// addDifference adds to the histogram a what b counted since prev, an
+// earlier point of the same run (b follows prev; a has their buckets).
+func (a *aggregate) addDifference(b, prev *aggregate) {
+	a.count += b.count - prev.count
+	a.sum += b.sum - prev.sum
+	for i := range a.counts {
+		a.counts[i] += b.counts[i] - prev.counts[i]
+	}
 }
 
 // histogramAggregate is the classic histogram of dp in sc's storage: the

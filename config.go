@@ -115,6 +115,19 @@ type Config struct {
 	// dropped.
 	RateLimit RateLimitConfig `mapstructure:"rate_limit"`
 
+	// SeriesTTL, when positive, removes a series from its group once the
+	// group has gone on receiving points for this long without one for that
+	// series: the next push no longer carries it, so label churn (or a new
+	// target_info per process) cannot fill max_series_per_group for good.
+	// A group that receives nothing keeps all its series: its last push is
+	// what the gateway should keep. Default 0: off. A negative value is a
+	// validation error.
+	SeriesTTL time.Duration `mapstructure:"series_ttl"`
+
+	// Aggregation says how the points of several writers (OTLP resources)
+	// that land on one series combine.
+	Aggregation AggregationConfig `mapstructure:"aggregation"`
+
 	// MaxSeriesPerGroup bounds the series of one group (default 10000), so
 	// one sender cannot take the whole of max_series. Beyond it, points of
 	// new series in that group are dropped and counted. 0 means no limit; a
@@ -144,6 +157,82 @@ type RateLimitConfig struct {
 	Burst int `mapstructure:"burst"`
 }
 
+// AggregationConfig says how the writers of one series combine.
+type AggregationConfig struct {
+	// Mode is none (default: cumulative points and gauges keep the newest
+	// point, and a second writer of a series is reported) or sum (counters,
+	// histograms and summaries' count and sum are summed across writers,
+	// each writer's cumulative stream turned into increments). Deltas add
+	// up in both modes. Any other value is refused when read.
+	Mode AggregationMode `mapstructure:"mode"`
+	// Gauges is how gauges combine in mode sum: last (default: the newest
+	// point wins), sum, max or min over the writers currently known. Any
+	// other value is refused when read.
+	Gauges GaugeAggregation `mapstructure:"gauges"`
+}
+
+// AggregationMode is how the cumulative points of several writers of one
+// series combine.
+type AggregationMode string
+
+const (
+	// AggregationNone keeps the newest point of a series.
+	AggregationNone AggregationMode = "none"
+	// AggregationSum sums the writers' increments.
+	AggregationSum AggregationMode = "sum"
+)
+
+// UnmarshalText accepts none or sum, in any case.
+func (m *AggregationMode) UnmarshalText(text []byte) error {
+	v := AggregationMode(strings.ToLower(string(text)))
+	if err := v.validate(); err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}
+
+func (m AggregationMode) validate() error {
+	switch m {
+	case AggregationNone, AggregationSum:
+		return nil
+	}
+	return fmt.Errorf("unknown mode %q: want none or sum", string(m))
+}
+
+// GaugeAggregation is how the gauges of several writers of one series
+// combine in mode sum.
+type GaugeAggregation string
+
+const (
+	// GaugesLast keeps the newest point.
+	GaugesLast GaugeAggregation = "last"
+	// GaugesSum sums the writers' latest values.
+	GaugesSum GaugeAggregation = "sum"
+	// GaugesMax keeps the greatest of the writers' latest values.
+	GaugesMax GaugeAggregation = "max"
+	// GaugesMin keeps the least of the writers' latest values.
+	GaugesMin GaugeAggregation = "min"
+)
+
+// UnmarshalText accepts last, sum, max or min, in any case.
+func (g *GaugeAggregation) UnmarshalText(text []byte) error {
+	v := GaugeAggregation(strings.ToLower(string(text)))
+	if err := v.validate(); err != nil {
+		return err
+	}
+	*g = v
+	return nil
+}
+
+func (g GaugeAggregation) validate() error {
+	switch g {
+	case GaugesLast, GaugesSum, GaugesMax, GaugesMin:
+		return nil
+	}
+	return fmt.Errorf("unknown gauge aggregation %q: want last, sum, max or min", string(g))
+}
+
 // GroupingConfig maps resource attributes to the Pushgateway grouping key.
 type GroupingConfig struct {
 	// Job, when set, is the job label of every group. Default empty: job is
@@ -151,10 +240,12 @@ type GroupingConfig struct {
 	// namespace, else service.name, else "unknown_service".
 	Job string `mapstructure:"job"`
 
-	// InstanceAttribute names the resource attribute whose value becomes the
-	// instance label (default service.instance.id). A resource without that
-	// attribute gets no instance label; an empty setting disables instance.
-	InstanceAttribute string `mapstructure:"instance_attribute"`
+	// InstanceAttribute names the resource attributes whose value becomes
+	// the instance label, tried in order: the first one the resource has
+	// with a non-empty value wins (default: service.instance.id). A single
+	// name or a list; a resource with none of them gets no instance label;
+	// an empty setting disables instance.
+	InstanceAttribute []string `mapstructure:"instance_attribute"`
 
 	// Labels adds grouping labels taken from resource attributes, in the
 	// order the URL needs none of: the key is always sorted. A resource
@@ -320,12 +411,19 @@ func (cfg *Config) Validate() error {
 	if err := cfg.TranslationStrategy.validate(); err != nil {
 		fieldErr("translation_strategy", err)
 	}
+	if err := cfg.Aggregation.Mode.validate(); err != nil {
+		fieldErr("aggregation.mode", err)
+	}
+	if err := cfg.Aggregation.Gauges.validate(); err != nil {
+		fieldErr("aggregation.gauges", err)
+	}
 	for _, d := range []struct {
 		key   string
 		value time.Duration
 	}{
 		{"group_ttl", cfg.GroupTTL},
 		{"state_ttl", cfg.StateTTL},
+		{"series_ttl", cfg.SeriesTTL},
 		{"resync_interval", cfg.ResyncInterval},
 	} {
 		if d.value < 0 {
@@ -389,8 +487,13 @@ func (g GroupingConfig) validate() []error {
 		errs = append(errs, errors.New("grouping.job: not valid UTF-8"))
 	}
 	seen := map[string]string{jobLabel: "the job label"}
-	if g.InstanceAttribute != "" {
+	if len(g.InstanceAttribute) > 0 {
 		seen[instanceLabel] = "grouping.instance_attribute"
+	}
+	for i, name := range g.InstanceAttribute {
+		if name == "" {
+			errs = append(errs, fmt.Errorf("grouping.instance_attribute[%d]: empty: name a resource attribute, or set instance_attribute to \"\" to have no instance label", i))
+		}
 	}
 	for i, l := range g.Labels {
 		key := fmt.Sprintf("grouping.labels[%d]", i)

@@ -44,7 +44,7 @@ func TestLoadValidConfigs(t *testing.T) {
 		assert.True(t, cfg.ScopeLabels)
 		assert.True(t, cfg.TargetInfo)
 		assert.False(t, cfg.ResourceToTelemetryConversion.Enabled)
-		assert.Equal(t, attrServiceInstance, cfg.Grouping.InstanceAttribute)
+		assert.Equal(t, []string{attrServiceInstance}, cfg.Grouping.InstanceAttribute)
 		assert.Equal(t, 100_000, cfg.MaxSeries)
 		assert.Equal(t, 10_000, cfg.MaxSeriesPerGroup)
 		assert.Equal(t, 4096, cfg.MaxLabelValueLength)
@@ -53,6 +53,8 @@ func TestLoadValidConfigs(t *testing.T) {
 		assert.Equal(t, time.Hour, cfg.StateTTL)
 		assert.False(t, cfg.DeleteOnShutdown)
 		assert.Zero(t, cfg.ResyncInterval)
+		assert.Zero(t, cfg.SeriesTTL)
+		assert.Equal(t, AggregationConfig{Mode: AggregationNone, Gauges: GaugesLast}, cfg.Aggregation)
 		assert.Equal(t, RateLimitConfig{Burst: 10}, cfg.RateLimit)
 		assert.True(t, cfg.QueueConfig.HasValue())
 		assert.True(t, cfg.RetryConfig.Enabled)
@@ -84,10 +86,12 @@ func TestLoadValidConfigs(t *testing.T) {
 		assert.Equal(t, 2*time.Hour, cfg.StateTTL)
 		assert.True(t, cfg.DeleteOnShutdown)
 		assert.Equal(t, 5*time.Minute, cfg.ResyncInterval)
+		assert.Equal(t, 10*time.Minute, cfg.SeriesTTL)
+		assert.Equal(t, AggregationConfig{Mode: AggregationSum, Gauges: GaugesMax}, cfg.Aggregation, "case-insensitive")
 		assert.Equal(t, RateLimitConfig{PushesPerSecond: 2.5, Burst: 3}, cfg.RateLimit)
 		assert.Equal(t, GroupingConfig{
 			Job:               "nightly",
-			InstanceAttribute: "host.name",
+			InstanceAttribute: []string{"host.name"},
 			Labels: []GroupingLabel{
 				{Name: "env", Attribute: "deployment.environment.name"},
 				{Name: "cluster", Attribute: "k8s.cluster.name"},
@@ -104,6 +108,22 @@ func TestLoadValidConfigs(t *testing.T) {
 		cfg, err := loadConfig(t, "no_instance")
 		require.NoError(t, err)
 		require.NoError(t, confmap.Validate(cfg))
+		assert.Empty(t, cfg.Grouping.InstanceAttribute)
+	})
+
+	t.Run("instance from the first of several attributes", func(t *testing.T) {
+		cfg, err := loadConfig(t, "instance_list")
+		require.NoError(t, err)
+		require.NoError(t, confmap.Validate(cfg))
+		assert.Equal(t, []string{"k8s.pod.name", "host.name"}, cfg.Grouping.InstanceAttribute)
+	})
+
+	t.Run("sum without an instance: one group per job", func(t *testing.T) {
+		cfg, err := loadConfig(t, "sum_without_instance")
+		require.NoError(t, err)
+		require.NoError(t, confmap.Validate(cfg))
+		assert.Equal(t, AggregationSum, cfg.Aggregation.Mode)
+		assert.Equal(t, GaugesLast, cfg.Aggregation.Gauges, "the default kept")
 		assert.Empty(t, cfg.Grouping.InstanceAttribute)
 	})
 }
@@ -126,11 +146,13 @@ func TestInvalidConfigs(t *testing.T) {
 			"max_labels_per_series: must not be negative, got -4 (0 means no limit)",
 			"group_ttl: must not be negative, got -1s (0 means off)",
 			"state_ttl: must not be negative, got -3s (0 means off)",
+			"series_ttl: must not be negative, got -4s (0 means off)",
 			"resync_interval: must not be negative, got -2s (0 means off)",
 			"rate_limit.pushes_per_second: must not be negative, got -1 (0 means no limit)",
 		}},
 		{"state_ttl_below_group_ttl", []string{"state_ttl: 1m0s is shorter than group_ttl 1h0m0s: groups would be forgotten before they could be deleted"}},
 		{"rate_without_burst", []string{"rate_limit.burst: must be at least 1 when pushes_per_second is set, got 0"}},
+		{"empty_instance_attribute", []string{`grouping.instance_attribute[1]: empty: name a resource attribute, or set instance_attribute to "" to have no instance label`}},
 		{"bad_labels", []string{
 			`grouping.labels[0].name: "job" is already a grouping label (the job label)`,
 			`grouping.labels[1].name: "instance" is already a grouping label (grouping.instance_attribute)`,
@@ -159,6 +181,8 @@ func TestInvalidConfigs(t *testing.T) {
 		{"unknown_format", "format", `unknown format "json": want protobuf or text`},
 		{"unknown_exponential_histograms", "exponential_histograms", `unknown mode "sparse": want native or classic`},
 		{"unknown_translation_strategy", "translation_strategy", `unknown translation strategy "underscores"`},
+		{"unknown_aggregation_mode", "aggregation.mode", `unknown mode "average": want none or sum`},
+		{"unknown_gauge_aggregation", "aggregation.gauges", `unknown gauge aggregation "mean": want last, sum, max or min`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := loadConfig(t, tt.name)
@@ -175,11 +199,14 @@ func TestInvalidConfigs(t *testing.T) {
 		cfg.Format = ""
 		cfg.TranslationStrategy = "none"
 		cfg.ExponentialHistograms = ""
+		cfg.Aggregation = AggregationConfig{Mode: "avg", Gauges: "median"}
 		err := cfg.Validate()
 		assert.ErrorContains(t, err, `method: unknown method "PATCH"`)
 		assert.ErrorContains(t, err, `format: unknown format ""`)
 		assert.ErrorContains(t, err, `translation_strategy: unknown translation strategy "none"`)
 		assert.ErrorContains(t, err, `exponential_histograms: unknown mode ""`)
+		assert.ErrorContains(t, err, `aggregation.mode: unknown mode "avg"`)
+		assert.ErrorContains(t, err, `aggregation.gauges: unknown gauge aggregation "median"`)
 	})
 }
 

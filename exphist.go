@@ -81,6 +81,43 @@ func (b expBuckets) add(o expBuckets) (_ expBuckets, ok bool) {
 	if len(o.counts) == 0 {
 		return b, true
 	}
+	out, ok := b.spanning(o)
+	if !ok {
+		return expBuckets{}, false
+	}
+	for k, c := range o.counts {
+		out.counts[o.offset+int32(k)-out.offset] += c
+	}
+	return out, true
+}
+
+// sub returns b - o, what b counted since o, an earlier point of the same
+// run; both must have the same scale. ok is false when a count of o is
+// more than b's.
+func (b expBuckets) sub(o expBuckets) (_ expBuckets, ok bool) {
+	if len(o.counts) == 0 {
+		return b, true
+	}
+	out, ok := b.spanning(o)
+	if !ok {
+		return expBuckets{}, false
+	}
+	for k, c := range o.counts {
+		i := o.offset + int32(k) - out.offset
+		if out.counts[i] < c {
+			return expBuckets{}, false
+		}
+		out.counts[i] -= c
+	}
+	return out, true
+}
+
+// spanning returns a copy of b's counts over the index range of both b and
+// o; ok is false when that is more than maxMergedBuckets.
+func (b expBuckets) spanning(o expBuckets) (_ expBuckets, ok bool) {
+	if len(b.counts) == 0 {
+		return expBuckets{offset: o.offset, counts: make([]uint64, len(o.counts))}, true
+	}
 	first := min(int64(b.offset), int64(o.offset))
 	last := max(int64(b.offset)+int64(len(b.counts)), int64(o.offset)+int64(len(o.counts))) - 1
 	if last-first+1 > maxMergedBuckets {
@@ -89,9 +126,6 @@ func (b expBuckets) add(o expBuckets) (_ expBuckets, ok bool) {
 	out := expBuckets{offset: int32(first), counts: make([]uint64, last-first+1)}
 	for k, c := range b.counts {
 		out.counts[b.offset+int32(k)-out.offset] += c
-	}
-	for k, c := range o.counts {
-		out.counts[o.offset+int32(k)-out.offset] += c
 	}
 	return out, true
 }
@@ -185,6 +219,23 @@ func nativeHistogram(dp pmetric.ExponentialHistogramDataPoint) (*dto.Histogram, 
 // addNative returns a + b for two native histograms, at the coarser of
 // their schemas, or nil when their zero buckets differ.
 func addNative(a, b *dto.Histogram) *dto.Histogram {
+	return combineNative(a, b, expBuckets.add, a.GetSampleCount()+b.GetSampleCount(), a.GetSampleSum()+b.GetSampleSum(), a.GetZeroCount()+b.GetZeroCount())
+}
+
+// subNative returns what a counted since prev, an earlier point of the
+// same cumulative run, at the coarser of their schemas; nil when a cannot
+// follow prev (another zero bucket, or a count that went down).
+func subNative(a, prev *dto.Histogram) *dto.Histogram {
+	if a.GetSampleCount() < prev.GetSampleCount() || a.GetZeroCount() < prev.GetZeroCount() {
+		return nil
+	}
+	return combineNative(a, prev, expBuckets.sub, a.GetSampleCount()-prev.GetSampleCount(), a.GetSampleSum()-prev.GetSampleSum(), a.GetZeroCount()-prev.GetZeroCount())
+}
+
+// combineNative combines the buckets of a and b with op, at the coarser
+// of their schemas, into a histogram of the given count, sum and zero
+// count; nil when their zero thresholds differ or op fails.
+func combineNative(a, b *dto.Histogram, op func(expBuckets, expBuckets) (expBuckets, bool), count uint64, sum float64, zeroCount uint64) *dto.Histogram {
 	if a.GetZeroThreshold() != b.GetZeroThreshold() {
 		return nil
 	}
@@ -192,17 +243,17 @@ func addNative(a, b *dto.Histogram) *dto.Histogram {
 	side := func(h *dto.Histogram, spans []*dto.BucketSpan, deltas []int64) expBuckets {
 		return expBucketsFromSpans(spans, deltas).downscale(h.GetSchema() - schema)
 	}
-	pos, okPos := side(a, a.PositiveSpan, a.PositiveDelta).add(side(b, b.PositiveSpan, b.PositiveDelta))
-	neg, okNeg := side(a, a.NegativeSpan, a.NegativeDelta).add(side(b, b.NegativeSpan, b.NegativeDelta))
+	pos, okPos := op(side(a, a.PositiveSpan, a.PositiveDelta), side(b, b.PositiveSpan, b.PositiveDelta))
+	neg, okNeg := op(side(a, a.NegativeSpan, a.NegativeDelta), side(b, b.NegativeSpan, b.NegativeDelta))
 	if !okPos || !okNeg || !pos.valid() || !neg.valid() {
 		return nil
 	}
 	h := &dto.Histogram{
-		SampleCount:   proto.Uint64(a.GetSampleCount() + b.GetSampleCount()),
-		SampleSum:     proto.Float64(a.GetSampleSum() + b.GetSampleSum()),
+		SampleCount:   proto.Uint64(count),
+		SampleSum:     proto.Float64(sum),
 		Schema:        proto.Int32(schema),
 		ZeroThreshold: proto.Float64(a.GetZeroThreshold()),
-		ZeroCount:     proto.Uint64(a.GetZeroCount() + b.GetZeroCount()),
+		ZeroCount:     proto.Uint64(zeroCount),
 	}
 	h.PositiveSpan, h.PositiveDelta = pos.spans()
 	h.NegativeSpan, h.NegativeDelta = neg.spans()

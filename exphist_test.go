@@ -183,7 +183,7 @@ func TestDeltaExponentialHistogramsAccumulate(t *testing.T) {
 		b.resource(map[string]any{"service.name": "etl"}).expHistogram("d", pmetric.AggregationTemporalityDelta, start, end, e)
 		fams, drops := tr.translateResource(b.md.ResourceMetrics().At(0), new(scratch))
 		require.Empty(t, drops)
-		return states.apply(testKey, fams)
+		return states.apply(testKey, testWriter, fams)
 	}
 	apply(0, 10, expPoint{scale: 2, posOffset: 4, pos: []uint64{1, 1}, sum: 5})
 	// The SDK rescaled for a wider range: added at the coarser scale.

@@ -49,6 +49,10 @@ type pushgatewayExporter struct {
 	// names (see encodeFamilies).
 	legacyNames bool
 
+	// now is the clock of everything that waits or expires.
+	now   func() time.Time
+	churn *instanceChurn
+
 	warnMu      sync.Mutex
 	warned      map[string]time.Time // "<reason>/<metric>" → last logged
 	warnLimiter *rate.Limiter
@@ -59,7 +63,9 @@ func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, erro
 	if err != nil {
 		return nil, err
 	}
-	states := newGroupStates(cfg.MaxSeries, cfg.MaxSeriesPerGroup)
+	states := newGroupStates(cfg.MaxSeries, cfg.MaxSeriesPerGroup).
+		withAggregation(cfg.Aggregation).
+		withSeriesTTL(cfg.SeriesTTL)
 	err = errors.Join(
 		tb.RegisterExporterPushgatewaySeriesCallback(func(_ context.Context, o metric.Int64Observer) error {
 			o.Observe(states.series.Load())
@@ -91,9 +97,18 @@ func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, erro
 		states:      states,
 		bufPool:     sync.Pool{New: func() any { return new(bytes.Buffer) }},
 		legacyNames: otlptranslator.TranslationStrategyOption(cfg.TranslationStrategy).ShouldEscape(),
+		now:         time.Now,
+		churn:       newInstanceChurn(),
 		warned:      map[string]time.Time{},
 		warnLimiter: rate.NewLimiter(1, warnBurst),
 	}, nil
+}
+
+// withClock makes the exporter and its state read time from now.
+func (e *pushgatewayExporter) withClock(now func() time.Time) *pushgatewayExporter {
+	e.now = now
+	e.states.withClock(now)
+	return e
 }
 
 func (e *pushgatewayExporter) start(ctx context.Context, host component.Host) error {
@@ -191,18 +206,21 @@ func (e *pushgatewayExporter) fold(ctx context.Context, md pmetric.Metrics) ([]*
 		}
 		fams, drops := e.translator.translateResource(rm, sc)
 		e.reportDrops(ctx, drops)
-		res := e.states.apply(key, fams)
-		e.reportDrops(ctx, res.conflicts)
-		e.reportStale(ctx, key, res.stale)
+		res := e.states.apply(key, writerOf(rm.Resource()), fams)
+		e.reportApplied(ctx, key, &res)
 		refused.refused += res.refused
 		refused.refusedInGroup += res.refusedInGroup
-		if res.group == nil {
+		g := res.group
+		if g == nil {
+			g = res.emptied // to be forgotten, and deleted if it was pushed
+		}
+		if g == nil {
 			continue
 		}
-		tg := byGroup[res.group]
+		tg := byGroup[g]
 		if tg == nil {
-			tg = &touchedGroup{group: res.group}
-			byGroup[res.group] = tg
+			tg = &touchedGroup{group: g}
+			byGroup[g] = tg
 			touched = append(touched, tg)
 		}
 		tg.resources = append(tg.resources, i)
@@ -222,10 +240,27 @@ func (e *pushgatewayExporter) pushGroup(ctx context.Context, g *groupState) erro
 	return e.pushGroupLocked(ctx, g)
 }
 
-// pushGroupLocked is pushGroup for a caller that holds g.pushMu.
+// pushGroupLocked is pushGroup for a caller that holds g.pushMu. A group
+// left without families is never pushed: it is deleted at the gateway, if
+// it was pushed there with put, and forgotten.
 func (e *pushgatewayExporter) pushGroupLocked(ctx context.Context, g *groupState) error {
-	if g.isRemoved() {
+	switch held, removed := g.holds(); {
+	case removed:
 		return nil // expired and deleted at the gateway: nothing to push
+	case !held:
+		// With post, other pushers may share the group: it is only
+		// forgotten.
+		if g.pushed && e.cfg.Method == MethodPut {
+			if err := e.waitTurn(ctx); err != nil {
+				return fmt.Errorf("deleting group %s: %w", g.key, err)
+			}
+			if err := e.gateway.delete(ctx, g.key); err != nil {
+				return err
+			}
+			g.pushed = false
+		}
+		e.states.removeEmpty(g)
+		return nil
 	}
 	if err := e.waitTurn(ctx); err != nil {
 		return fmt.Errorf("pushing group %s: %w", g.key, err)
@@ -241,6 +276,9 @@ func (e *pushgatewayExporter) pushGroupLocked(ctx context.Context, g *groupState
 	}
 	start := time.Now()
 	status, err := e.gateway.push(ctx, g.key, buf.Bytes())
+	if err == nil {
+		g.pushed = true
+	}
 	e.recordPush(ctx, buf.Len(), time.Since(start), status, err)
 	if e.logger.Core().Enabled(zap.DebugLevel) {
 		e.logger.Debug("Pushed group",
@@ -262,6 +300,72 @@ func (e *pushgatewayExporter) waitTurn(ctx context.Context) error {
 		return fmt.Errorf("waiting for rate_limit: %w", err)
 	}
 	return nil
+}
+
+// reportApplied reports what folding one resource into its group did
+// besides changing values.
+func (e *pushgatewayExporter) reportApplied(ctx context.Context, key groupKey, res *applyResult) {
+	e.reportDrops(ctx, res.drops)
+	e.reportStale(ctx, key, res.stale)
+	e.reportWriterConflicts(ctx, key, res.writerConflicts)
+	for _, removed := range []struct {
+		reason string
+		n      int
+	}{{"no_recorded_value", res.ended}, {"series_ttl", res.expired}} {
+		if removed.n > 0 {
+			e.telemetry.ExporterPushgatewaySeriesRemoved.Add(ctx, int64(removed.n),
+				metric.WithAttributes(attribute.String("reason", removed.reason)))
+		}
+	}
+	if res.quantilesDropped > 0 {
+		e.telemetry.ExporterPushgatewayPointsDropped.Add(ctx, int64(res.quantilesDropped),
+			metric.WithAttributes(attribute.String("reason", string(dropSummaryQuantiles))))
+	}
+	if res.group != nil {
+		if streak := e.churn.observe(key, res.first, res.last, res.created); streak > 0 {
+			e.reportChurn(ctx, key, streak)
+		}
+	}
+}
+
+// reportWriterConflicts counts the points a second live writer took over
+// and warns, rate-limited per group and metric, naming what differs
+// between the writers.
+func (e *pushgatewayExporter) reportWriterConflicts(ctx context.Context, key groupKey, conflicts []writerConflict) {
+	if len(conflicts) == 0 {
+		return
+	}
+	e.telemetry.ExporterPushgatewayWriterConflicts.Add(ctx, int64(len(conflicts)))
+	for _, c := range conflicts {
+		if !e.shouldWarn("writer_conflict/"+key.id()+"/"+c.metric, e.now()) {
+			continue
+		}
+		e.logger.Warn("Several writers feed one series; the newest point wins, so its value flips between them. "+
+			"Give each writer its own group (service.instance.id, grouping.instance_attribute or grouping.labels), "+
+			"or set aggregation.mode: sum to add them up",
+			zap.Stringer("group", key),
+			zap.String("metric", c.metric),
+			zap.String("series", c.series),
+			zap.String("differing_attribute", c.attribute))
+	}
+}
+
+// reportChurn counts one more run of a job that came with a new instance
+// and warns, once per job every warnEvery, once it happened churnWarnAfter
+// times in a row.
+func (e *pushgatewayExporter) reportChurn(ctx context.Context, key groupKey, streak int) {
+	e.telemetry.ExporterPushgatewayInstanceChurn.Add(ctx, 1)
+	if streak < churnWarnAfter || !e.shouldWarn("instance_churn/"+key[0].value, e.now()) {
+		return
+	}
+	instance, _ := key.label(instanceLabel)
+	e.logger.Warn("Every run of this job comes with a new instance, so each is a new group that the Pushgateway keeps for ever "+
+		"(an SDK that makes a random service.instance.id per process does this). "+
+		"Set grouping.instance_attribute to a stable attribute (e.g. [k8s.pod.name, host.name]), "+
+		"or to \"\" with aggregation.mode: sum (one group per job), or set group_ttl",
+		zap.String("job", key[0].value),
+		zap.String("instance", instance),
+		zap.Int("runs_in_a_row", streak+1))
 }
 
 // reportStale counts points older than what their series held, naming
@@ -351,7 +455,7 @@ func (e *pushgatewayExporter) reportDrops(ctx context.Context, drops []drop) {
 	for _, d := range drops {
 		e.telemetry.ExporterPushgatewayPointsDropped.Add(ctx, int64(d.points),
 			metric.WithAttributes(attribute.String("reason", string(d.reason))))
-		if e.shouldWarn(string(d.reason)+"/"+d.metric, time.Now()) {
+		if e.shouldWarn(string(d.reason)+"/"+d.metric, e.now()) {
 			e.logger.Warn("Dropping data points that cannot be pushed",
 				zap.String("metric", d.metric),
 				zap.String("reason", string(d.reason)),

@@ -44,7 +44,7 @@ func createDefaultConfig() component.Config {
 		TranslationStrategy: TranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes),
 		Grouping: GroupingConfig{
 			// The OTel resource attribute that identifies one process.
-			InstanceAttribute: attrServiceInstance,
+			InstanceAttribute: []string{attrServiceInstance},
 		},
 		// Enough for any sane Pushgateway (which holds everything in memory
 		// and serves it on every scrape); a runaway cardinality stops here.
@@ -59,6 +59,9 @@ func createDefaultConfig() component.Config {
 		// No limit unless asked for; the burst then lets a batch's groups
 		// go out together.
 		RateLimit: RateLimitConfig{Burst: 10},
+		// Several writers of one series are a misconfiguration until the
+		// user asks for their sum.
+		Aggregation: AggregationConfig{Mode: AggregationNone, Gauges: GaugesLast},
 		// A job silent for an hour has finished; its values stay at the
 		// gateway, the exporter's memory is freed.
 		StateTTL: time.Hour,

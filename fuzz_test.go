@@ -89,7 +89,7 @@ func fuzzCheckFold(t *testing.T, batch fzBatch) {
 		require.Equal(t, lim.maxSeriesPerGroup, def.MaxSeriesPerGroup)
 	}
 	tr := newTranslator(grouping).withLabelLimits(lim.maxLabelLength, lim.maxLabels)
-	states := newGroupStates(lim.maxSeries, lim.maxSeriesPerGroup)
+	states := newGroupStates(lim.maxSeries, lim.maxSeriesPerGroup).withAggregation(fuzzAggregation(batch.Limits))
 
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
@@ -111,7 +111,10 @@ func fuzzCheckFold(t *testing.T, batch fzBatch) {
 		if validateGroupKey(rm.Resource(), grouping, key, lim.maxLabelLength) != nil {
 			continue // fold refuses the resource whole
 		}
-		res := states.apply(key, fams)
+		res := states.apply(key, writerOf(rm.Resource()), fams)
+		if res.emptied != nil {
+			require.True(t, states.removeEmpty(res.emptied), "a group left without families is forgotten")
+		}
 		require.GreaterOrEqual(t, res.refused, 0)
 		require.GreaterOrEqual(t, res.refusedInGroup, 0)
 		if lim.maxSeries == 0 {
@@ -134,24 +137,80 @@ func fuzzCheckFold(t *testing.T, batch fzBatch) {
 			}
 			all[mf.GetName()] = mf.GetType()
 		}
+		require.NotEmpty(t, snap, "group %s: a group held has families", g.key)
 		var series int
 		for _, mf := range snap {
 			series += len(mf.GetMetric())
 		}
-		require.Equal(t, g.series, series, "group %s: series count held vs series in the snapshot", g.key)
+		slots := requireWriters(t, g)
+		require.GreaterOrEqual(t, slots, series)
+		require.Equal(t, g.series, slots, "group %s: slots counted vs series and their writers", g.key)
 		if lim.maxSeriesPerGroup > 0 {
-			require.LessOrEqual(t, series, lim.maxSeriesPerGroup, "group %s", g.key)
+			require.LessOrEqual(t, slots, lim.maxSeriesPerGroup, "group %s", g.key)
 		}
-		total += series
+		total += slots
 		fuzzCheckSnapshot(t, g.key, snap)
 		fuzzCheckGroupEncoding(t, g, snap)
 		requireIndexed(t, g)
 	}
-	require.Equal(t, int64(total), states.series.Load(), "series count held vs series in all snapshots")
+	require.Equal(t, int64(total), states.series.Load(), "slots counted vs series and their writers in all groups")
 	require.NoError(t, fuzzSuffixCollision(all), "across groups")
 	if lim.maxSeries > 0 {
 		require.LessOrEqual(t, total, lim.maxSeries)
 	}
+}
+
+// fuzzAggregation is the aggregation a batch picks with the bits of its
+// limits byte above those that pick the limits.
+func fuzzAggregation(limits uint8) AggregationConfig {
+	bits := limits / uint8(len(fuzzLimits))
+	cfg := AggregationConfig{Mode: AggregationNone, Gauges: GaugesLast}
+	if bits&1 == 1 {
+		cfg.Mode = AggregationSum
+	}
+	cfg.Gauges = []GaugeAggregation{GaugesLast, GaugesSum, GaugesMax, GaugesMin}[(bits>>1)%4]
+	return cfg
+}
+
+// requireWriters checks that every writer a series of g holds is in g's
+// writer table, that the table holds no other, each counted as often as it
+// is held, and returns the slots the series take.
+func requireWriters(t *testing.T, g *groupState) (slots int) {
+	t.Helper()
+	refs := map[writerID]int32{}
+	for name, fs := range g.families {
+		for _, st := range fs.series {
+			slots += st.slots()
+			if st.feeds == nil {
+				if st.writer != 0 {
+					refs[st.writer]++
+				}
+				continue
+			}
+			require.Zero(t, st.writer, "%s: a series with feeds has no single writer", name)
+			seen := map[writerID]bool{}
+			for _, fd := range *st.feeds {
+				require.NotZero(t, fd.writer, "%s", name)
+				require.False(t, seen[fd.writer], "%s: a writer feeds a series once", name)
+				seen[fd.writer] = true
+				refs[fd.writer]++
+			}
+		}
+	}
+	live := 0
+	for i, e := range g.writers.entries {
+		id := writerID(i + 1)
+		if e.fp == 0 {
+			require.Zero(t, refs[id], "writer %d is held but forgotten", id)
+			continue
+		}
+		live++
+		require.Equal(t, refs[id], e.refs, "writer %d: holds counted vs held", id)
+		require.Positive(t, e.refs, "writer %d is remembered but held by no series", id)
+		require.Equal(t, id, g.writers.ids[e.fp])
+	}
+	require.Len(t, g.writers.ids, live)
+	return slots
 }
 
 // fuzzCheckGroupEncoding checks that a group written straight from its
@@ -176,7 +235,7 @@ func fuzzCheckGroupEncoding(t *testing.T, g *groupState, snap []*dto.MetricFamil
 
 var fuzzDropReasons = []dropReason{
 	dropUnspecifiedTemporality, dropScaleTooLow, dropUnknownType,
-	dropNoRecordedValue, dropNoValue, dropInvalidName, dropInvalidHistogram, dropLabelTooLong,
+	dropNoValue, dropInvalidName, dropInvalidHistogram, dropLabelTooLong,
 	dropTooManyLabels, dropInvalidGroup,
 }
 
@@ -212,7 +271,7 @@ func fuzzCheckGroupKey(t *testing.T, key groupKey, grouping GroupingConfig) {
 	require.NotEmpty(t, key)
 	require.Equal(t, jobLabel, key[0].name)
 	require.NotEmpty(t, key[0].value, "job")
-	names := map[string]bool{jobLabel: true, instanceLabel: grouping.InstanceAttribute != ""}
+	names := map[string]bool{jobLabel: true, instanceLabel: len(grouping.InstanceAttribute) > 0}
 	for _, l := range grouping.Labels {
 		names[l.Name] = true
 	}

@@ -62,9 +62,10 @@ func groupKeyFor(res pcommon.Resource, cfg GroupingConfig) groupKey {
 	}
 
 	key := groupKey{{name: jobLabel, value: toLabelValue(job)}}
-	if cfg.InstanceAttribute != "" {
-		if v, ok := lookup(cfg.InstanceAttribute); ok {
+	for _, attr := range cfg.InstanceAttribute {
+		if v, ok := lookup(attr); ok {
 			key = append(key, labelPair{name: instanceLabel, value: v})
+			break
 		}
 	}
 	for _, l := range cfg.Labels {
@@ -80,7 +81,7 @@ func groupKeyFor(res pcommon.Resource, cfg GroupingConfig) groupKey {
 // own: a value that had invalid UTF-8 (two such values could meet in one
 // group once repaired) or is longer than maxLength bytes (0: no limit).
 func validateGroupKey(res pcommon.Resource, cfg GroupingConfig, key groupKey, maxLength int) error {
-	attrs := []string{cfg.InstanceAttribute}
+	attrs := slices.Clone(cfg.InstanceAttribute)
 	if cfg.Job == "" {
 		attrs = append(attrs, attrServiceName, attrServiceNamespace)
 	}
@@ -88,7 +89,7 @@ func validateGroupKey(res pcommon.Resource, cfg GroupingConfig, key groupKey, ma
 		attrs = append(attrs, l.Attribute)
 	}
 	for _, name := range attrs {
-		if v, ok := res.Attributes().Get(name); ok && name != "" && !utf8.ValidString(v.AsString()) {
+		if v, ok := res.Attributes().Get(name); ok && !utf8.ValidString(v.AsString()) {
 			return fmt.Errorf("resource attribute %q is not valid UTF-8", name)
 		}
 	}

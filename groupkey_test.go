@@ -32,9 +32,11 @@ func TestGroupKeyFor(t *testing.T) {
 	fixedJob := defaults
 	fixedJob.Job = "nightly"
 	hostInstance := defaults
-	hostInstance.InstanceAttribute = "host.name"
+	hostInstance.InstanceAttribute = []string{"host.name"}
 	noInstance := defaults
-	noInstance.InstanceAttribute = ""
+	noInstance.InstanceAttribute = nil
+	stableInstance := defaults
+	stableInstance.InstanceAttribute = []string{"k8s.pod.name", "host.name"}
 
 	tests := []struct {
 		name  string
@@ -50,6 +52,9 @@ func TestGroupKeyFor(t *testing.T) {
 		{"instance from another attribute", hostInstance, map[string]any{"service.name": "etl", "service.instance.id": "w-1", "host.name": "h"}, `{job="etl",instance="h"}`},
 		{"empty attributes add no label", withExtras, map[string]any{"service.name": "etl", "service.instance.id": "", "k8s.cluster.name": ""}, `{job="etl"}`},
 		{"empty service.name", defaults, map[string]any{"service.name": "", "service.namespace": "batch"}, `{job="batch/unknown_service"}`},
+		{"the first attribute present wins", stableInstance, map[string]any{"service.name": "etl", "service.instance.id": "uuid", "host.name": "h", "k8s.pod.name": "p"}, `{job="etl",instance="p"}`},
+		{"then the next", stableInstance, map[string]any{"service.name": "etl", "service.instance.id": "uuid", "host.name": "h", "k8s.pod.name": ""}, `{job="etl",instance="h"}`},
+		{"none of them: no instance", stableInstance, map[string]any{"service.name": "etl", "service.instance.id": "uuid"}, `{job="etl"}`},
 		{"instance disabled", noInstance, map[string]any{"service.name": "etl", "service.instance.id": "w-1"}, `{job="etl"}`},
 		{
 			"extra labels sorted after job, missing ones left out", withExtras,

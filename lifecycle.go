@@ -70,7 +70,7 @@ func (l *lifecycle) stop() {
 // expireGroups deletes from the gateway, and forgets, every group no point
 // has changed for ttl. A group that new data reaches meanwhile stays.
 func (e *pushgatewayExporter) expireGroups(ctx context.Context, ttl time.Duration) {
-	cutoff := time.Now().Add(-ttl)
+	cutoff := e.now().Add(-ttl)
 	for _, g := range e.states.expired(cutoff) {
 		e.expireGroup(ctx, g, cutoff)
 	}
@@ -98,9 +98,11 @@ func (e *pushgatewayExporter) expireGroup(ctx context.Context, g *groupState, cu
 }
 
 // forgetGroups drops from memory, and leaves at the gateway, every group no
-// point has changed for ttl.
+// point has changed for ttl; in the other groups it forgets the writers
+// silent for ttl, and pushes the groups whose values that changed (a
+// combined gauge no longer counts a forgotten writer).
 func (e *pushgatewayExporter) forgetGroups(ctx context.Context, ttl time.Duration) {
-	cutoff := time.Now().Add(-ttl)
+	cutoff := e.now().Add(-ttl)
 	for _, g := range e.states.expired(cutoff) {
 		g.pushMu.Lock()
 		if e.states.remove(g, cutoff) {
@@ -108,6 +110,15 @@ func (e *pushgatewayExporter) forgetGroups(ctx context.Context, ttl time.Duratio
 			e.logger.Debug("Forgot an idle group; the gateway keeps it", zap.Stringer("group", g.key))
 		}
 		g.pushMu.Unlock()
+	}
+	changed, removed := e.states.forgetWriters(cutoff)
+	if removed > 0 {
+		e.telemetry.ExporterPushgatewaySeriesRemoved.Add(ctx, int64(removed), metric.WithAttributes(attribute.String("reason", "writer_forgotten")))
+	}
+	for _, g := range changed {
+		if err := e.pushGroup(ctx, g); err != nil {
+			e.logger.Warn("Could not push a group after forgetting its silent writers; new data or a resync will", zap.Error(err))
+		}
 	}
 }
 

@@ -21,11 +21,16 @@ import (
 type groupStates struct {
 	maxSeries         int64 // 0: no limit
 	maxSeriesPerGroup int   // 0: no limit
+	aggregation       AggregationConfig
+	seriesTTL         time.Duration // 0: off
+	now               func() time.Time
 
 	mu     sync.Mutex
 	groups map[string]*groupState
 
-	series atomic.Int64 // held across all groups
+	// series counts the slots held across all groups: one per series, and
+	// one more per writer of a series beyond its first.
+	series atomic.Int64
 
 	// names holds every family name held in any group, with its type and
 	// the number of groups that hold it. The gateway checks every push
@@ -44,7 +49,30 @@ type nameUse struct {
 }
 
 func newGroupStates(maxSeries, maxSeriesPerGroup int) *groupStates {
-	return &groupStates{maxSeries: int64(maxSeries), maxSeriesPerGroup: maxSeriesPerGroup, groups: map[string]*groupState{}, names: map[string]*nameUse{}}
+	return &groupStates{
+		maxSeries: int64(maxSeries), maxSeriesPerGroup: maxSeriesPerGroup,
+		aggregation: AggregationConfig{Mode: AggregationNone, Gauges: GaugesLast},
+		now:         time.Now,
+		groups:      map[string]*groupState{}, names: map[string]*nameUse{},
+	}
+}
+
+// withAggregation sets how the writers of a series combine.
+func (s *groupStates) withAggregation(cfg AggregationConfig) *groupStates {
+	s.aggregation = cfg
+	return s
+}
+
+// withSeriesTTL sets series_ttl (0: off).
+func (s *groupStates) withSeriesTTL(ttl time.Duration) *groupStates {
+	s.seriesTTL = ttl
+	return s
+}
+
+// withClock sets the clock that stamps updates.
+func (s *groupStates) withClock(now func() time.Time) *groupStates {
+	s.now = now
+	return s
 }
 
 // groupState is the state of one group.
@@ -55,24 +83,33 @@ type groupState struct {
 	// snapshot while holding it, so a snapshot that reaches the gateway is
 	// never older than one that reached it before.
 	pushMu sync.Mutex
+	// pushed says the gateway acknowledged a push of the group since it
+	// was last deleted there. Guarded by pushMu.
+	pushed bool
 
 	mu       sync.Mutex
 	families map[string]*familyState
 	// names is the families' names, sorted, while no family was added or
 	// removed since it was made (nil: to be made).
 	names  []string
-	series int // held in this group
+	series int // slots held in this group (see groupStates.series)
+	// writers are the resources that feed the group's series.
+	writers writerTable
 	// updated is when a point last changed the group; removed is set once
 	// the group has expired, so an apply that found it just before must
 	// look it up again.
 	updated time.Time
 	removed bool
+	// pruned is when (unix nanoseconds) series_ttl last looked for
+	// series to remove.
+	pruned int64
 }
 
 // familyState is one metric family of a group.
 type familyState struct {
-	help string
-	typ  dto.MetricType
+	help  string
+	typ   dto.MetricType
+	delta bool // its last points were deltas
 	// series holds the family's series in the order they were added;
 	// index finds one by its label signature. A series is never removed
 	// on its own: the family goes as a whole.
@@ -106,17 +143,34 @@ func isNumeric(typ dto.MetricType) bool {
 	return typ == dto.MetricType_GAUGE || typ == dto.MetricType_COUNTER
 }
 
-// seriesState is the latest point of one series: a gauge's or counter's
-// value, a classic histogram's or a summary's aggregate (updated in
-// place), or a native histogram's metric (never modified once stored).
+// seriesState is the value of one series: a gauge's or counter's value, a
+// classic histogram's or a summary's aggregate (updated in place), or a
+// native histogram's metric (never modified once stored); and what fed it.
 type seriesState struct {
-	time   pcommon.Timestamp
+	time   pcommon.Timestamp // of the newest point taken
 	value  float64
 	agg    *aggregate
 	metric *dto.Metric
 	labels *labelSet
-	// delta says the value is the running total of delta points.
-	delta bool
+	// seen is when (clock, unix nanoseconds) a point last changed it.
+	seen int64
+	// feeds are the parts of its writers when several feed it (or any, in
+	// aggregation mode sum); nil while one writer does.
+	feeds *[]feed
+	// writer is its only writer while feeds is nil (0: unknown).
+	writer writerID
+	// total says the value is a running total (of deltas, or of the
+	// writers' increments), not a point's value.
+	total bool
+}
+
+// slots is the series' share of the series limits: one, and one per
+// writer beyond its first.
+func (st *seriesState) slots() int {
+	if st.feeds == nil || len(*st.feeds) == 0 {
+		return 1
+	}
+	return len(*st.feeds)
 }
 
 // applyResult says what applying translated families did.
@@ -127,27 +181,52 @@ type applyResult struct {
 	// refused counts points that would have created a series beyond
 	// max_series; refusedInGroup those beyond max_series_per_group.
 	refused, refusedInGroup int
-	// conflicts are the families refused because their name conflicts
-	// with a family held in some group (see groupStates.names).
-	conflicts []drop
+	// emptied says the group holds no family after the apply: it is to be
+	// forgotten (and deleted at the gateway if it was pushed).
+	emptied *groupState
+	// created says the apply made the group.
+	created bool
+	// drops are the points not taken: families whose name conflicts with
+	// a family held in some group (see groupStates.names), histograms that
+	// cannot be added to other writers' total.
+	drops []drop
 	// stale are the points ignored because their series held a newer one,
 	// each named as family{labels}.
 	stale []string
+	// writerConflicts are the series a second writer took over from
+	// another writer that was alive at the same time (mode none).
+	writerConflicts []writerConflict
+	// ended counts the series removed by a point without recorded value;
+	// expired those removed by series_ttl.
+	ended, expired int
+	// quantilesDropped counts summary points whose quantiles were left
+	// out (mode sum: quantiles of several writers cannot be merged).
+	quantilesDropped int
+	// first and last span the applied points' times (starts included).
+	first, last pcommon.Timestamp
 }
 
-// apply stores the points of fams in the group of key. A point replaces the
-// one held for its series unless it is older; of two points with the same
-// time, the later one in the batch wins. A family that arrives with another
-// type than the one held replaces it whole, since one family cannot mix
-// types at the gateway.
-func (s *groupStates) apply(key groupKey, fams []family) applyResult {
+// writerConflict is a series taken over by a second live writer.
+type writerConflict struct {
+	metric, series string
+	// attribute is a resource attribute that differs between the writers.
+	attribute string
+}
+
+// apply folds the points of fams, all from writer w, into the group of
+// key, by the rules of fold.go. A family that arrives with another type
+// than the one held replaces it whole, since one family cannot mix types
+// at the gateway. The group is made when it does not exist; if it holds no
+// family afterwards, res.emptied says so.
+func (s *groupStates) apply(key groupKey, w writer, fams []family) applyResult {
 	var res applyResult
 	if len(fams) == 0 {
 		return res
 	}
+	res.first, res.last = timeSpan(fams)
 	var g *groupState
 	for {
-		if g = s.group(key); g == nil {
+		if g, res.created = s.group(key); g == nil {
 			for _, f := range fams {
 				res.refused += len(f.points)
 			}
@@ -160,103 +239,209 @@ func (s *groupStates) apply(key groupKey, fams []family) applyResult {
 		g.mu.Unlock() // expired meanwhile: a new group takes its place
 	}
 	defer g.mu.Unlock()
+	now := s.now()
+	fo := folder{s: s, g: g, res: &res, now: now.UnixNano()}
+	fo.writer = g.writers.enter(w, res.first, res.last, fo.now)
+	defer g.writers.settle()
 	changed := false
-	defer func() {
-		if changed {
-			g.updated = time.Now()
-		}
-	}()
-	for _, f := range fams {
-		fs := g.families[f.name]
-		if (fs == nil || fs.typ != f.typ) && !s.claimName(f.name, f.typ, fs != nil) {
-			res.conflicts = append(res.conflicts, drop{metric: f.name, reason: dropNameConflict, points: len(f.points)})
-			continue
-		}
-		if fs != nil && fs.typ != f.typ {
-			s.series.Add(-int64(len(fs.series)))
-			g.series -= len(fs.series)
-			fs = nil
-		}
-		if fs == nil {
-			fs = &familyState{typ: f.typ, series: make([]seriesState, 0, len(f.points)), index: make(map[string]int32, len(f.points))}
-			g.families[f.name] = fs
-			g.names = nil // a new family: sort again at the next push
-		}
-		fs.help = f.help
-		if f.delta {
-			// Deltas add up in time order, whatever order the batch had.
-			slices.SortStableFunc(f.points, func(a, b point) int { return cmp.Compare(a.time, b.time) })
-		}
-		// This batch's order is written over the last one's, each entry
-		// read before it is written.
-		recent := fs.recent
-		fs.recent = fs.recent[:0]
-		for i := range f.points {
-			p := &f.points[i]
-			var (
-				idx int32
-				ok  bool
-			)
-			if i < len(recent) && recent[i] >= 0 && fs.series[recent[i]].labels == p.labels {
-				idx, ok = recent[i], true // where the last batch had it
-			} else {
-				idx, ok = fs.index[p.labels.sig]
-			}
-			fs.recent = append(fs.recent, -1)
-			next := seriesState{time: p.time, value: p.value, agg: p.agg, metric: p.metric, labels: p.labels, delta: f.delta}
-			switch {
-			case ok && f.delta:
-				var stale bool
-				if next, stale = foldDelta(&fs.series[idx], p); stale {
-					res.stale = append(res.stale, f.name+p.labelsString())
-					continue
-				}
-			case ok && p.time < fs.series[idx].time:
-				res.stale = append(res.stale, f.name+p.labelsString())
-				continue
-			case ok:
-			case s.maxSeriesPerGroup > 0 && g.series >= s.maxSeriesPerGroup:
-				res.refusedInGroup++
-				continue
-			case !s.reserveSeries():
-				res.refused++
-				continue
-			default:
-				g.series++
-			}
+	for i := range fams {
+		if s.applyFamily(&fo, &fams[i]) {
 			changed = true
-			if next.agg != nil && next.agg == p.agg {
-				// The point's aggregate lives in the batch's scratch: the
-				// series keeps a copy, in its own storage if it has one.
-				var into *aggregate
-				if ok {
-					into = fs.series[idx].agg
-				}
-				next.agg = into.assign(p.agg)
-			}
-			if ok {
-				fs.series[idx] = next
-				fs.recent[i] = idx
+		}
+	}
+	if s.seriesTTL > 0 && fo.now-g.pruned >= int64(s.seriesTTL/4) {
+		g.pruned = fo.now
+		if fo.prune(fo.now - int64(s.seriesTTL)) {
+			changed = true
+		}
+	}
+	if changed {
+		g.updated = now
+	}
+	if len(g.families) > 0 {
+		res.group = g
+	} else {
+		res.emptied = g
+	}
+	return res
+}
+
+// applyFamily folds one family's points into the folder's group and says
+// whether any changed it.
+func (s *groupStates) applyFamily(fo *folder, f *family) (changed bool) {
+	g := fo.g
+	fs := g.families[f.name]
+	if fs == nil && !slices.ContainsFunc(f.points, func(p point) bool { return !p.ended }) {
+		return false // only ends of series not held
+	}
+	if (fs == nil || fs.typ != f.typ) && !s.claimName(f.name, f.typ, fs != nil) {
+		res := fo.res
+		res.drops = append(res.drops, drop{metric: f.name, reason: dropNameConflict, points: len(f.points)})
+		return false
+	}
+	if fs != nil && fs.typ != f.typ {
+		fo.dropSeries(fs)
+		fs = nil
+	}
+	if fs == nil {
+		fs = &familyState{typ: f.typ, series: make([]seriesState, 0, len(f.points)), index: make(map[string]int32, len(f.points))}
+		g.families[f.name] = fs
+		g.names = nil // a new family: sort again at the next push
+	}
+	fs.help, fs.delta = f.help, f.delta
+	fo.ruleFor(f)
+	if f.delta {
+		// Deltas add up in time order, whatever order the batch had.
+		slices.SortStableFunc(f.points, func(a, b point) int { return cmp.Compare(a.time, b.time) })
+	}
+	// This batch's order is written over the last one's, each entry read
+	// before it is written.
+	recent := fs.recent
+	fs.recent = fs.recent[:0]
+	removed := false
+	for i := range f.points {
+		p := &f.points[i]
+		var (
+			idx int32
+			ok  bool
+		)
+		if i < len(recent) && recent[i] >= 0 && int(recent[i]) < len(fs.series) && fs.series[recent[i]].labels == p.labels {
+			idx, ok = recent[i], true // where the last batch had it
+		} else {
+			idx, ok = fs.index[p.labels.sig]
+		}
+		fs.recent = append(fs.recent, -1)
+		if !ok {
+			if p.ended || !fo.reserveSeries() {
 				continue
 			}
+			st := seriesState{labels: p.labels, seen: fo.now}
+			fo.fold(&st, p, true)
+			changed = true
 			fs.recent[i] = int32(len(fs.series))
 			fs.index[p.labels.sig] = int32(len(fs.series))
-			fs.series = append(fs.series, next)
+			fs.series = append(fs.series, st)
 			fs.order = nil // a new series: sort again at the next push
 			if fs.numeric() {
 				fs.metricsSize += numericMetricSize(p.labels)
 			}
+			continue
+		}
+		st := &fs.series[idx]
+		switch fo.fold(st, p, false) {
+		case taken:
+			st.seen = fo.now
+			fs.recent[i] = idx
+			changed = true
+		case stale:
+			fo.res.stale = append(fo.res.stale, f.name+p.labelsString())
+		case mismatched:
+			fo.res.drops = append(fo.res.drops, drop{metric: f.name, reason: dropBucketMismatch, points: 1})
+		case ended:
+			fo.removeSeries(fs, idx)
+			fo.res.ended++
+			changed, removed = true, true
+		}
+	}
+	if removed {
+		fs.recent = fs.recent[:0] // series moved: no hints for the next batch
+	}
+	if len(fs.series) == 0 {
+		fo.removeFamily(f.name)
+	}
+	return changed
+}
+
+// timeSpan returns the earliest start (or time, where a point has no start)
+// and the latest time of the points of fams.
+func timeSpan(fams []family) (first, last pcommon.Timestamp) {
+	for _, f := range fams {
+		for i := range f.points {
+			p := &f.points[i]
+			from := p.start
+			if from == 0 {
+				from = p.time
+			}
+			if first == 0 || from < first {
+				first = from
+			}
+			last = max(last, p.time)
+		}
+	}
+	return first, last
+}
+
+// reserveSeries takes the slot of a new series in the folder's group, or
+// records which limit refused it.
+func (f *folder) reserveSeries() bool {
+	return f.reserveSlot()
+}
+
+// removeSeries removes the series at idx from fs, freeing its slots and
+// its writers; the last series takes its place.
+func (f *folder) removeSeries(fs *familyState, idx int32) {
+	st := &fs.series[idx]
+	f.releaseWriters(st)
+	f.releaseSlots(st.slots())
+	delete(fs.index, st.labels.sig)
+	if fs.numeric() {
+		fs.metricsSize -= numericMetricSize(st.labels)
+	}
+	last := int32(len(fs.series) - 1)
+	if idx != last {
+		fs.series[idx] = fs.series[last]
+		fs.index[fs.series[idx].labels.sig] = idx
+	}
+	fs.series[last] = seriesState{}
+	fs.series = fs.series[:last]
+	fs.order = nil
+}
+
+// dropSeries removes every series of fs (a family replaced whole).
+func (f *folder) dropSeries(fs *familyState) {
+	for i := range fs.series {
+		f.releaseWriters(&fs.series[i])
+		f.releaseSlots(fs.series[i].slots())
+	}
+}
+
+// releaseWriters lets go of the writers that fed st.
+func (f *folder) releaseWriters(st *seriesState) {
+	f.g.writers.unref(st.writer)
+	if st.feeds != nil {
+		for _, fd := range *st.feeds {
+			f.g.writers.unref(fd.writer)
+		}
+	}
+}
+
+// removeFamily forgets a family left without series.
+func (f *folder) removeFamily(name string) {
+	delete(f.g.families, name)
+	f.g.names = nil
+	f.s.releaseName(name)
+}
+
+// prune removes the series no point changed since cutoff (series_ttl) and
+// says whether it removed any.
+func (f *folder) prune(cutoff int64) bool {
+	pruned := false
+	for name, fs := range f.g.families {
+		for idx := int32(len(fs.series)) - 1; idx >= 0; idx-- {
+			if fs.series[idx].seen < cutoff {
+				f.removeSeries(fs, idx)
+				f.res.expired++
+				pruned = true
+			}
+		}
+		if pruned {
+			fs.recent = fs.recent[:0]
 		}
 		if len(fs.series) == 0 {
-			delete(g.families, f.name)
-			g.names = nil
-			s.releaseName(f.name)
+			f.removeFamily(name)
 		}
 	}
-	if len(g.families) > 0 {
-		res.group = g
-	}
-	return res
+	return pruned
 }
 
 // claimName records that a group holds a family of this name and type,
@@ -363,19 +548,68 @@ func (s *groupStates) remove(g *groupState, cutoff time.Time) bool {
 	if !g.updated.Before(cutoff) || g.removed {
 		return false
 	}
-	for name, fs := range g.families {
-		s.series.Add(-int64(len(fs.series)))
+	for name := range g.families {
 		s.releaseName(name)
 	}
-	g.families, g.names, g.series, g.removed = nil, nil, 0, true
+	s.series.Add(-int64(g.series))
+	g.families, g.names, g.series, g.writers, g.removed = nil, nil, 0, writerTable{}, true
 	delete(s.groups, g.key.id())
 	return true
 }
 
-func (g *groupState) isRemoved() bool {
+// forgetWriters forgets, in every group, the writers that sent nothing
+// since cutoff: a combined gauge no longer counts them (a series left
+// without writers is removed), a total keeps what they added. It returns
+// the groups whose pushed values changed, and the series removed.
+func (s *groupStates) forgetWriters(cutoff time.Time) (changed []*groupState, removed int) {
+	for _, g := range s.all() {
+		g.mu.Lock()
+		if ids := g.writers.silent(cutoff.UnixNano()); len(ids) > 0 && !g.removed {
+			n, ok := s.forgetIn(g, ids)
+			removed += n
+			if ok {
+				changed = append(changed, g)
+			}
+		}
+		g.mu.Unlock()
+	}
+	return changed, removed
+}
+
+// forgetIn forgets the writers ids of g, whose mu the caller holds.
+func (s *groupStates) forgetIn(g *groupState, ids []writerID) (removed int, changed bool) {
+	fo := folder{s: s, g: g, res: &applyResult{}}
+	defer g.writers.settle()
+	for name, fs := range g.families {
+		fo.ruleFor(&family{name: name, typ: fs.typ, delta: fs.delta})
+		for idx := int32(len(fs.series)) - 1; idx >= 0; idx-- {
+			for _, id := range ids {
+				out := fo.forget(&fs.series[idx], id)
+				if out == ended && fo.rule == ruleCombine {
+					fo.removeSeries(fs, idx)
+					removed++
+					changed = true
+					break
+				}
+				changed = changed || (out == taken && fo.rule == ruleCombine)
+			}
+		}
+		if removed > 0 {
+			fs.recent = fs.recent[:0]
+		}
+		if len(fs.series) == 0 {
+			fo.removeFamily(name)
+		}
+	}
+	return removed, changed
+}
+
+// holds says whether the group holds any family, and whether it was
+// removed.
+func (g *groupState) holds() (held, removed bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.removed
+	return len(g.families) > 0, g.removed
 }
 
 // groupCount is the number of groups held.
@@ -387,19 +621,35 @@ func (s *groupStates) groupCount() int {
 
 // group returns the state of key's group, creating it unless the series
 // limit is reached (a new group could hold nothing, so it is not made).
-func (s *groupStates) group(key groupKey) *groupState {
+// created says this call made it.
+func (s *groupStates) group(key groupKey) (g *groupState, created bool) {
 	id := key.id()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.groups[id]
-	if g == nil {
+	if g = s.groups[id]; g == nil {
 		if s.maxSeries > 0 && s.series.Load() >= s.maxSeries {
-			return nil
+			return nil, false
 		}
 		g = &groupState{key: key, families: map[string]*familyState{}}
 		s.groups[id] = g
+		created = true
 	}
-	return g
+	return g, created
+}
+
+// removeEmpty forgets g if it holds no family, and reports whether it did.
+func (s *groupStates) removeEmpty(g *groupState) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.families) > 0 || g.removed {
+		return false
+	}
+	s.series.Add(-int64(g.series))
+	g.series, g.writers, g.removed = 0, writerTable{}, true
+	delete(s.groups, g.key.id())
+	return true
 }
 
 // sortedNames returns the group's family names, sorted. The caller holds

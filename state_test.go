@@ -43,9 +43,12 @@ func snapshotValues(g *groupState) map[string]float64 {
 
 var testKey = groupKey{{jobLabel, "etl"}}
 
+// testWriter is the one writer of the tests that need no other.
+var testWriter = writerOf(pcommon.NewResource())
+
 func TestStateLatestPointWins(t *testing.T) {
 	s := newGroupStates(0, 0)
-	res := s.apply(testKey, []family{gaugeFamily("g",
+	res := s.apply(testKey, testWriter, []family{gaugeFamily("g",
 		gaugePoint(20, 2, "a", "x"),
 		gaugePoint(10, 1, "a", "x"), // older duplicate in the same batch: ignored
 		gaugePoint(30, 3, "a", "y"),
@@ -55,16 +58,16 @@ func TestStateLatestPointWins(t *testing.T) {
 	assert.Equal(t, map[string]float64{"ga\xffx\xff": 2, "ga\xffy\xff": 4}, snapshotValues(res.group))
 
 	// A replayed older batch does not regress anything; a newer point does.
-	s.apply(testKey, []family{gaugeFamily("g", gaugePoint(15, 9, "a", "x"), gaugePoint(40, 5, "a", "y"))})
+	s.apply(testKey, testWriter, []family{gaugeFamily("g", gaugePoint(15, 9, "a", "x"), gaugePoint(40, 5, "a", "y"))})
 	assert.Equal(t, map[string]float64{"ga\xffx\xff": 2, "ga\xffy\xff": 5}, snapshotValues(res.group))
 	assert.Equal(t, int64(2), s.series.Load())
 }
 
 func TestStateKeepsSeriesOfOtherBatches(t *testing.T) {
 	s := newGroupStates(0, 0)
-	s.apply(testKey, []family{gaugeFamily("a", gaugePoint(1, 1))})
-	res := s.apply(testKey, []family{gaugeFamily("b", gaugePoint(1, 2))})
-	other := s.apply(groupKey{{jobLabel, "other"}}, []family{gaugeFamily("c", gaugePoint(1, 3))})
+	s.apply(testKey, testWriter, []family{gaugeFamily("a", gaugePoint(1, 1))})
+	res := s.apply(testKey, testWriter, []family{gaugeFamily("b", gaugePoint(1, 2))})
+	other := s.apply(groupKey{{jobLabel, "other"}}, testWriter, []family{gaugeFamily("c", gaugePoint(1, 3))})
 
 	assert.Equal(t, map[string]float64{"a": 1, "b": 2}, snapshotValues(res.group), "a push carries the whole group")
 	assert.Equal(t, map[string]float64{"c": 3}, snapshotValues(other.group))
@@ -72,9 +75,9 @@ func TestStateKeepsSeriesOfOtherBatches(t *testing.T) {
 
 func TestStateTypeChangeReplacesFamily(t *testing.T) {
 	s := newGroupStates(0, 0)
-	s.apply(testKey, []family{gaugeFamily("m", gaugePoint(1, 1, "a", "1"), gaugePoint(1, 1, "a", "2"))})
+	s.apply(testKey, testWriter, []family{gaugeFamily("m", gaugePoint(1, 1, "a", "1"), gaugePoint(1, 1, "a", "2"))})
 	counter := family{name: "m", typ: dto.MetricType_COUNTER, points: []point{gaugePoint(2, 5)}}
-	res := s.apply(testKey, []family{counter})
+	res := s.apply(testKey, testWriter, []family{counter})
 
 	snap := res.group.snapshot()
 	require.Len(t, snap, 1)
@@ -85,17 +88,17 @@ func TestStateTypeChangeReplacesFamily(t *testing.T) {
 
 func TestStateMaxSeries(t *testing.T) {
 	s := newGroupStates(2, 0)
-	res := s.apply(testKey, []family{gaugeFamily("g", gaugePoint(1, 1, "a", "1"), gaugePoint(1, 1, "a", "2"), gaugePoint(1, 1, "a", "3"))})
+	res := s.apply(testKey, testWriter, []family{gaugeFamily("g", gaugePoint(1, 1, "a", "1"), gaugePoint(1, 1, "a", "2"), gaugePoint(1, 1, "a", "3"))})
 	assert.Equal(t, 1, res.refused)
 	assert.Equal(t, int64(2), s.series.Load())
 
 	// Held series keep updating at the limit.
-	res = s.apply(testKey, []family{gaugeFamily("g", gaugePoint(2, 7, "a", "1"))})
+	res = s.apply(testKey, testWriter, []family{gaugeFamily("g", gaugePoint(2, 7, "a", "1"))})
 	assert.Zero(t, res.refused)
 	assert.Equal(t, 7.0, snapshotValues(res.group)["ga\xff1\xff"])
 
 	// A new group cannot be made at the limit, and nothing is left behind.
-	res = s.apply(groupKey{{jobLabel, "new"}}, []family{gaugeFamily("g", gaugePoint(1, 1))})
+	res = s.apply(groupKey{{jobLabel, "new"}}, testWriter, []family{gaugeFamily("g", gaugePoint(1, 1))})
 	assert.Nil(t, res.group)
 	assert.Equal(t, 1, res.refused)
 	assert.Len(t, s.groups, 1)
@@ -103,7 +106,7 @@ func TestStateMaxSeries(t *testing.T) {
 
 func TestStateSnapshotIsSorted(t *testing.T) {
 	s := newGroupStates(0, 0)
-	res := s.apply(testKey, []family{
+	res := s.apply(testKey, testWriter, []family{
 		gaugeFamily("zeta", gaugePoint(1, 1, "b", "2"), gaugePoint(1, 1, "b", "1"), gaugePoint(1, 1, "a", "9")),
 		gaugeFamily("alpha", gaugePoint(1, 1)),
 	})
@@ -119,19 +122,19 @@ func TestStateSnapshotIsSorted(t *testing.T) {
 
 func TestStateMaxSeriesPerGroup(t *testing.T) {
 	s := newGroupStates(0, 2)
-	res := s.apply(testKey, []family{gaugeFamily("g", gaugePoint(1, 1, "a", "1"), gaugePoint(1, 1, "a", "2"), gaugePoint(1, 1, "a", "3"))})
+	res := s.apply(testKey, testWriter, []family{gaugeFamily("g", gaugePoint(1, 1, "a", "1"), gaugePoint(1, 1, "a", "2"), gaugePoint(1, 1, "a", "3"))})
 	assert.Equal(t, 1, res.refusedInGroup)
 	assert.Zero(t, res.refused)
 
 	// Another group has its own allowance; a type change frees the old
 	// family's series.
-	other := s.apply(groupKey{{jobLabel, "other"}}, []family{gaugeFamily("g", gaugePoint(1, 1, "a", "1"), gaugePoint(1, 1, "a", "2"))})
+	other := s.apply(groupKey{{jobLabel, "other"}}, testWriter, []family{gaugeFamily("g", gaugePoint(1, 1, "a", "1"), gaugePoint(1, 1, "a", "2"))})
 	assert.Zero(t, other.refusedInGroup)
 	counter := family{name: "g", typ: dto.MetricType_COUNTER, points: []point{
 		gaugePoint(2, 1),
 		gaugePoint(2, 1, "b", "1"),
 	}}
-	res = s.apply(testKey, []family{counter})
+	res = s.apply(testKey, testWriter, []family{counter})
 	assert.Zero(t, res.refusedInGroup)
 	assert.Equal(t, 2, res.group.series)
 	assert.Equal(t, int64(4), s.series.Load())
@@ -144,32 +147,32 @@ func TestStateRefusesNamesTheGatewayWouldRefuse(t *testing.T) {
 	other := groupKey{{jobLabel, "other"}}
 
 	s := newGroupStates(0, 0)
-	res := s.apply(testKey, []family{hist("latency"), gaugeFamily("latency_count", gaugePoint(1, 1)), gaugeFamily("latency_bucket", gaugePoint(1, 1))})
+	res := s.apply(testKey, testWriter, []family{hist("latency"), gaugeFamily("latency_count", gaugePoint(1, 1)), gaugeFamily("latency_bucket", gaugePoint(1, 1))})
 	assert.Equal(t, []drop{
 		{metric: "latency_count", reason: dropNameConflict, points: 1},
 		{metric: "latency_bucket", reason: dropNameConflict, points: 1},
-	}, res.conflicts, "a histogram owns its _count and _bucket")
+	}, res.drops, "a histogram owns its _count and _bucket")
 
-	res = s.apply(other, []family{gaugeFamily("latency", gaugePoint(1, 1)), gaugeFamily("latency_sum", gaugePoint(1, 1))})
+	res = s.apply(other, testWriter, []family{gaugeFamily("latency", gaugePoint(1, 1)), gaugeFamily("latency_sum", gaugePoint(1, 1))})
 	assert.Equal(t, []drop{
 		{metric: "latency", reason: dropNameConflict, points: 1},
 		{metric: "latency_sum", reason: dropNameConflict, points: 1},
-	}, res.conflicts, "one name has one type across groups")
+	}, res.drops, "one name has one type across groups")
 	assert.Nil(t, res.group)
 
 	// The same type in another group is fine.
-	res = s.apply(other, []family{hist("latency")})
-	assert.Empty(t, res.conflicts)
+	res = s.apply(other, testWriter, []family{hist("latency")})
+	assert.Empty(t, res.drops)
 	require.NotNil(t, res.group)
 
 	// A group may change a family's type only while no other group holds
 	// the name.
-	res = s.apply(testKey, []family{gaugeFamily("latency", gaugePoint(2, 1))})
-	assert.Equal(t, []drop{{metric: "latency", reason: dropNameConflict, points: 1}}, res.conflicts)
-	solo := s.apply(groupKey{{jobLabel, "solo"}}, []family{gaugeFamily("mood", gaugePoint(1, 1))})
+	res = s.apply(testKey, testWriter, []family{gaugeFamily("latency", gaugePoint(2, 1))})
+	assert.Equal(t, []drop{{metric: "latency", reason: dropNameConflict, points: 1}}, res.drops)
+	solo := s.apply(groupKey{{jobLabel, "solo"}}, testWriter, []family{gaugeFamily("mood", gaugePoint(1, 1))})
 	require.NotNil(t, solo.group)
-	res = s.apply(groupKey{{jobLabel, "solo"}}, []family{hist("mood")})
-	assert.Empty(t, res.conflicts)
+	res = s.apply(groupKey{{jobLabel, "solo"}}, testWriter, []family{hist("mood")})
+	assert.Empty(t, res.drops)
 	assert.Equal(t, dto.MetricType_HISTOGRAM, res.group.snapshot()[0].GetType())
 }
 
@@ -179,15 +182,15 @@ func TestStateFindsSeriesWhateverTheBatchOrder(t *testing.T) {
 	at := func(ts pcommon.Timestamp, value float64, labels *labelSet) point {
 		return point{time: ts, value: value, labels: labels}
 	}
-	s.apply(testKey, []family{gaugeFamily("g", at(1, 1, one), at(1, 2, two))})
+	s.apply(testKey, testWriter, []family{gaugeFamily("g", at(1, 1, one), at(1, 2, two))})
 	// The last batch's order and label sets; then the other order; then
 	// label sets made afresh (as when the label cache started afresh)
 	// with a point fewer.
-	s.apply(testKey, []family{gaugeFamily("g", at(2, 10, one), at(2, 20, two))})
-	res := s.apply(testKey, []family{gaugeFamily("g", at(3, 200, two), at(3, 100, one))})
+	s.apply(testKey, testWriter, []family{gaugeFamily("g", at(2, 10, one), at(2, 20, two))})
+	res := s.apply(testKey, testWriter, []family{gaugeFamily("g", at(3, 200, two), at(3, 100, one))})
 	assert.Equal(t, map[string]float64{"ga\xff1\xff": 100, "ga\xff2\xff": 200}, snapshotValues(res.group))
 	requireIndexed(t, res.group)
-	res = s.apply(testKey, []family{gaugeFamily("g", gaugePoint(4, 2000, "a", "2"))})
+	res = s.apply(testKey, testWriter, []family{gaugeFamily("g", gaugePoint(4, 2000, "a", "2"))})
 	assert.Equal(t, map[string]float64{"ga\xff1\xff": 100, "ga\xff2\xff": 2000}, snapshotValues(res.group))
 	requireIndexed(t, res.group)
 	assert.Equal(t, int64(2), s.series.Load())

@@ -23,7 +23,6 @@ const (
 	dropUnspecifiedTemporality dropReason = "unspecified_temporality"
 	dropScaleTooLow            dropReason = "scale_too_low"
 	dropUnknownType            dropReason = "unknown_type"
-	dropNoRecordedValue        dropReason = "no_recorded_value"
 	dropNoValue                dropReason = "no_value"
 	dropInvalidName            dropReason = "invalid_name"
 	dropInvalidHistogram       dropReason = "invalid_histogram"
@@ -32,6 +31,8 @@ const (
 	dropInvalidGroup           dropReason = "invalid_group"
 	dropNameConflict           dropReason = "name_conflict"
 	dropReservedName           dropReason = "reserved_name"
+	dropBucketMismatch         dropReason = "bucket_mismatch"
+	dropSummaryQuantiles       dropReason = "summary_quantiles"
 )
 
 // drop records points of one metric that were not translated.
@@ -66,6 +67,9 @@ type point struct {
 	// start is the OTLP start time; for a delta point, the start of the
 	// interval it counts.
 	start pcommon.Timestamp
+	// ended says the point has no recorded value: its series has ended
+	// (the OTel staleness marker), and it carries nothing else.
+	ended bool
 }
 
 // gatewayReservedNames are the families the Pushgateway writes into every
@@ -126,15 +130,15 @@ type translator struct {
 func newTranslator(grouping GroupingConfig) *translator {
 	strategy := otlptranslator.UnderscoreEscapingWithSuffixes
 	reserved := map[string]bool{jobLabel: true}
-	if grouping.InstanceAttribute != "" {
+	if len(grouping.InstanceAttribute) > 0 {
 		reserved[instanceLabel] = true
 	}
 	for _, l := range grouping.Labels {
 		reserved[l.Name] = true
 	}
 	identifying := map[string]bool{attrServiceName: true, attrServiceNamespace: true, attrServiceInstance: true}
-	if grouping.InstanceAttribute != "" {
-		identifying[grouping.InstanceAttribute] = true
+	for _, attr := range grouping.InstanceAttribute {
+		identifying[attr] = true
 	}
 	for _, l := range grouping.Labels {
 		identifying[l.Attribute] = true
@@ -191,7 +195,10 @@ func (t *translator) translateResource(rm pmetric.ResourceMetrics, sc *scratch) 
 	fams = sc.fams
 	defer func() { sc.fams = fams }()
 	sms := rm.ScopeMetrics()
-	var latest pcommon.Timestamp
+	var (
+		latest pcommon.Timestamp
+		live   bool // some point has a value
+	)
 	for i := 0; i < sms.Len(); i++ {
 		extra := t.extraLabels(sms.At(i).Scope(), rm.Resource())
 		ms := sms.At(i).Metrics()
@@ -201,13 +208,15 @@ func (t *translator) translateResource(rm pmetric.ResourceMetrics, sc *scratch) 
 				fams = append(fams, fam)
 				for _, p := range fam.points {
 					latest = max(latest, p.time)
+					live = live || !p.ended
 				}
 			}
 			drops = append(drops, metricDrops...)
 		}
 	}
 	if t.targetInfo && len(fams) > 0 {
-		if fam, d := t.targetInfoFamily(rm.Resource(), latest); len(fam.points) > 0 {
+		// A resource whose series all ended has ended too.
+		if fam, d := t.targetInfoFamily(rm.Resource(), latest, !live); len(fam.points) > 0 {
 			fams = append(fams, fam)
 		} else if d.points > 0 {
 			drops = append(drops, d)
@@ -245,8 +254,9 @@ const targetInfoName = "target_info"
 
 // targetInfoFamily is a gauge of value 1 labelled with the resource
 // attributes not in the grouping key, stamped with the newest point of the
-// resource; none when there are no such attributes.
-func (t *translator) targetInfoFamily(res pcommon.Resource, at pcommon.Timestamp) (family, drop) {
+// resource; none when there are no such attributes. ended marks it ended
+// with the resource's series.
+func (t *translator) targetInfoFamily(res pcommon.Resource, at pcommon.Timestamp, ended bool) (family, drop) {
 	attrs := pcommon.NewMap()
 	for k, v := range res.Attributes().All() {
 		if !t.identifying[k] {
@@ -261,7 +271,7 @@ func (t *translator) targetInfoFamily(res pcommon.Resource, at pcommon.Timestamp
 	if len(labels) == 0 {
 		return fam, drop{}
 	}
-	fam.points = []point{{time: at, value: 1, labels: labelSetOf(labels)}}
+	fam.points = []point{{time: at, value: 1, labels: labelSetOf(labels), ended: ended}}
 	return fam, drop{}
 }
 
@@ -463,14 +473,13 @@ func translatePoints[DP dataPoint](t *translator, m pmetric.Metric, n int, at fu
 	from := len(sc.points)
 	for i := 0; i < n; i++ {
 		dp := at(i)
-		if dp.Flags().NoRecordedValue() {
-			drops.add(m, dropNoRecordedValue)
-			continue
-		}
 		// Made in place: a point handed to value would escape to the heap.
 		sc.points = append(sc.points, point{time: dp.Timestamp(), start: dp.StartTimestamp()})
 		p := &sc.points[len(sc.points)-1]
-		reason := value(dp, p)
+		var reason dropReason
+		if p.ended = dp.Flags().NoRecordedValue(); !p.ended {
+			reason = value(dp, p)
+		}
 		if reason == "" {
 			p.labels = t.labelSetFor(dp.Attributes(), typeLabel, extra, sc)
 			reason = p.labels.reason

@@ -85,7 +85,7 @@ func TestTranslateNamesAndTypes(t *testing.T) {
 			assert.Equal(t, tt.wantName, fams[0].name)
 			assert.Equal(t, tt.wantType, fams[0].typ)
 			require.Len(t, fams[0].points, 1)
-			snap := newGroupStates(0, 0).apply(testKey, fams).group.snapshot()
+			snap := newGroupStates(0, 0).apply(testKey, testWriter, fams).group.snapshot()
 			assert.Nil(t, snap[0].GetMetric()[0].TimestampMs, "pushed samples must carry no timestamp")
 		})
 	}
@@ -106,7 +106,7 @@ func TestTranslateValues(t *testing.T) {
 		require.Len(t, fams, 2)
 		assert.Equal(t, 42.0, fams[0].points[0].value)
 		assert.Equal(t, -1.5, fams[1].points[0].value)
-		snap := newGroupStates(0, 0).apply(testKey, fams).group.snapshot()
+		snap := newGroupStates(0, 0).apply(testKey, testWriter, fams).group.snapshot()
 		assert.Equal(t, 42.0, snap[0].GetMetric()[0].GetCounter().GetValue(), "rows_total")
 		assert.Equal(t, -1.5, snap[1].GetMetric()[0].GetGauge().GetValue(), "temp")
 	})
@@ -123,7 +123,7 @@ func TestTranslateValues(t *testing.T) {
 
 		fams, drops := defaultTranslator().translateResource(rm, new(scratch))
 		require.Empty(t, drops)
-		hist := newGroupStates(0, 0).apply(testKey, fams).group.snapshot()[0].GetMetric()[0].GetHistogram()
+		hist := newGroupStates(0, 0).apply(testKey, testWriter, fams).group.snapshot()[0].GetMetric()[0].GetHistogram()
 		assert.Equal(t, uint64(10), hist.GetSampleCount())
 		assert.Equal(t, 31.5, hist.GetSampleSum())
 		var got [][2]float64
@@ -143,7 +143,7 @@ func TestTranslateValues(t *testing.T) {
 		q.SetValue(4)
 
 		fams, _ := defaultTranslator().translateResource(rm, new(scratch))
-		s := newGroupStates(0, 0).apply(testKey, fams).group.snapshot()[0].GetMetric()[0].GetSummary()
+		s := newGroupStates(0, 0).apply(testKey, testWriter, fams).group.snapshot()[0].GetMetric()[0].GetSummary()
 		assert.Equal(t, uint64(7), s.GetSampleCount())
 		assert.Equal(t, 12.0, s.GetSampleSum())
 		require.Len(t, s.GetQuantile(), 1)
@@ -227,14 +227,6 @@ func TestTranslateDrops(t *testing.T) {
 		{
 			name: "gauge point without value", reason: dropNoValue, points: 1,
 			fill: func(m pmetric.Metric) { m.SetEmptyGauge().DataPoints().AppendEmpty() },
-		},
-		{
-			name: "no recorded value", reason: dropNoRecordedValue, points: 1,
-			fill: func(m pmetric.Metric) {
-				dp := m.SetEmptyGauge().DataPoints().AppendEmpty()
-				dp.SetDoubleValue(1)
-				dp.SetFlags(pmetric.DefaultDataPointFlags.WithNoRecordedValue(true))
-			},
 		},
 		{
 			name: "bucket counts that do not match the bounds", reason: dropInvalidHistogram, points: 1,

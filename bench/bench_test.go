@@ -232,6 +232,16 @@ func (h host) GetExtensions() map[component.ID]component.Component {
 // the sink.
 func newOurs(tb testing.TB, format string) (exporter.Metrics, *sink) {
 	tb.Helper()
+	return newOursWith(tb, func(cfg *pushgatewayexporter.Config) {
+		if format != "" {
+			cfg.Format = pushgatewayexporter.PushFormat(format)
+		}
+	})
+}
+
+// newOursWith is newOurs with mutate's changes to the configuration.
+func newOursWith(tb testing.TB, mutate func(*pushgatewayexporter.Config)) (exporter.Metrics, *sink) {
+	tb.Helper()
 	f := pushgatewayexporter.NewFactory()
 	cfg := f.CreateDefaultConfig().(*pushgatewayexporter.Config)
 	cfg.Endpoint = "http://127.0.0.1:1" // never dialled
@@ -241,9 +251,7 @@ func newOurs(tb testing.TB, format string) (exporter.Metrics, *sink) {
 	// The 100,000-point batch is beyond the default limits; no limits
 	// anywhere keeps all variants alike.
 	cfg.MaxSeries, cfg.MaxSeriesPerGroup = 0, 0
-	if format != "" {
-		cfg.Format = pushgatewayexporter.PushFormat(format)
-	}
+	mutate(cfg)
 	if err := cfg.Validate(); err != nil {
 		tb.Fatal(err)
 	}
@@ -273,6 +281,11 @@ func reportPoints(b *testing.B, points int) {
 // 10,000 points).
 func benchOurs(b *testing.B, bt *batch, format string) {
 	exp, s := newOurs(b, format)
+	benchExporter(b, exp, s, bt)
+}
+
+// benchExporter is benchOurs for an exporter already started.
+func benchExporter(b *testing.B, exp exporter.Metrics, s *sink, bt *batch) {
 	ctx := context.Background()
 	// One push first, so the loop measures the steady state (series held).
 	bt.bump()
@@ -406,5 +419,18 @@ func BenchmarkOurs(b *testing.B) {
 	})
 	b.Run("text", func(b *testing.B) {
 		benchOurs(b, gaugeBatch(anchorPoints), "text")
+	})
+	// aggregation.mode sum: every series keeps each writer's part (here
+	// one writer), gauges combined by sum.
+	sum := func(cfg *pushgatewayexporter.Config) {
+		cfg.Aggregation = pushgatewayexporter.AggregationConfig{Mode: pushgatewayexporter.AggregationSum, Gauges: pushgatewayexporter.GaugesSum}
+	}
+	b.Run("sum", func(b *testing.B) {
+		exp, s := newOursWith(b, sum)
+		benchExporter(b, exp, s, gaugeBatch(anchorPoints))
+	})
+	b.Run("mixed-sum", func(b *testing.B) {
+		exp, s := newOursWith(b, sum)
+		benchExporter(b, exp, s, mixedBatch())
 	})
 }

@@ -575,7 +575,8 @@ func TestTranslationOTLPJSONBody(t *testing.T) {
 	// NaN is a value like any other.
 	assert.Equal(t, map[string]string{series(): "NaN"}, seriesValues(grp.Families["nan_gauge"]))
 
-	// The point flagged "no recorded value" is dropped, its neighbour kept.
+	// The point flagged "no recorded value" ends a series the group does
+	// not hold: nothing to remove; its neighbour kept.
 	assert.Equal(t, map[string]string{series("series", "b"): "1.5"}, seriesValues(grp.Families["flagged_gauge"]))
 
 	// A monotonic cumulative sum is a counter with _total; the int
@@ -591,7 +592,7 @@ func TestTranslationOTLPJSONBody(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^otelcol_exporter_pushgateway_points_dropped(?:_total)?\{[^}]*reason="([a-z_]+)"[^}]*\} (\S+)$`).FindAllStringSubmatch(scrape, -1) {
 		dropped[m[1]] = m[2]
 	}
-	assert.Equal(t, map[string]string{"invalid_name": "2", "no_recorded_value": "1"}, dropped, "points_dropped by reason")
+	assert.Equal(t, map[string]string{"invalid_name": "2"}, dropped, "points_dropped by reason")
 	assert.Regexp(t, `(?m)^otelcol_exporter_pushgateway_stale_points(_total)?(\{[^}]*\})? 1$`, scrape)
 
 	// Each drop is logged at Warn, naming the metric and the reason.
@@ -611,7 +612,6 @@ func TestTranslationOTLPJSONBody(t *testing.T) {
 	assert.ElementsMatch(t, []warning{
 		{"", "invalid_name", 1},
 		{"...", "invalid_name", 1},
-		{"flagged.gauge", "no_recorded_value", 1},
 	}, warnings)
 
 	// An empty name is dropped even where otlptranslator would name the

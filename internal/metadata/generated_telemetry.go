@@ -31,13 +31,16 @@ type TelemetryBuilder struct {
 	ExporterPushgatewayGroups             metric.Int64ObservableGauge
 	ExporterPushgatewayGroupsExpired      metric.Int64Counter
 	ExporterPushgatewayGroupsRejected     metric.Int64Counter
+	ExporterPushgatewayInstanceChurn      metric.Int64Counter
 	ExporterPushgatewayPointsDropped      metric.Int64Counter
 	ExporterPushgatewayPushBytes          metric.Int64Counter
 	ExporterPushgatewayPushDuration       metric.Float64Histogram
 	ExporterPushgatewayPushes             metric.Int64Counter
 	ExporterPushgatewaySeries             metric.Int64ObservableGauge
 	ExporterPushgatewaySeriesLimitReached metric.Int64Counter
+	ExporterPushgatewaySeriesRemoved      metric.Int64Counter
 	ExporterPushgatewayStalePoints        metric.Int64Counter
+	ExporterPushgatewayWriterConflicts    metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -127,9 +130,15 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{push}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.ExporterPushgatewayInstanceChurn, err = builder.meter.Int64Counter(
+		"otelcol_exporter_pushgateway_instance_churn",
+		metric.WithDescription("Groups that appeared with a new instance value after the previous instance of their job went silent (per-process random service.instance.id); each is kept by the gateway until deleted. [Alpha]"),
+		metric.WithUnit("{group}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ExporterPushgatewayPointsDropped, err = builder.meter.Int64Counter(
 		"otelcol_exporter_pushgateway_points_dropped",
-		metric.WithDescription("Data points the exporter did not push, by reason (unsupported type or temporality, missing value, invalid name). [Alpha]"),
+		metric.WithDescription("Data points the exporter did not push, by reason (unsupported type or temporality, missing value, invalid name; summary_quantiles counts summary points whose quantiles alone were left out). [Alpha]"),
 		metric.WithUnit("{point}"),
 	)
 	errs = errors.Join(errs, err)
@@ -154,19 +163,31 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ExporterPushgatewaySeries, err = builder.meter.Int64ObservableGauge(
 		"otelcol_exporter_pushgateway_series",
-		metric.WithDescription("Series the exporter holds across all groups. [Alpha]"),
+		metric.WithDescription("Series the exporter holds across all groups; a series fed by several writers counts once per writer. [Alpha]"),
 		metric.WithUnit("{series}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ExporterPushgatewaySeriesLimitReached, err = builder.meter.Int64Counter(
 		"otelcol_exporter_pushgateway_series_limit_reached",
-		metric.WithDescription("New series refused because the exporter already held max_series series. [Alpha]"),
+		metric.WithDescription("Points of new series (or of a further writer of a series) refused by a series limit, by limit. [Alpha]"),
+		metric.WithUnit("{series}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterPushgatewaySeriesRemoved, err = builder.meter.Int64Counter(
+		"otelcol_exporter_pushgateway_series_removed",
+		metric.WithDescription("Series removed from their group, by reason (a point with no recorded value, series_ttl, or the last writer of a combined gauge forgotten after state_ttl). [Alpha]"),
 		metric.WithUnit("{series}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ExporterPushgatewayStalePoints, err = builder.meter.Int64Counter(
 		"otelcol_exporter_pushgateway_stale_points",
 		metric.WithDescription("Points ignored because the exporter already held a newer point of their series (retries, replays, slow clients). [Alpha]"),
+		metric.WithUnit("{point}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterPushgatewayWriterConflicts, err = builder.meter.Int64Counter(
+		"otelcol_exporter_pushgateway_writer_conflicts",
+		metric.WithDescription("Points of a series that a second writer (another OTLP resource), alive at the same time as the series' last writer, replaced (aggregation mode none; the newest point wins). [Alpha]"),
 		metric.WithUnit("{point}"),
 	)
 	errs = errors.Join(errs, err)

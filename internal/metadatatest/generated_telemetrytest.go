@@ -67,10 +67,26 @@ func AssertEqualExporterPushgatewayGroupsRejected(t *testing.T, tt *componenttes
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualExporterPushgatewayInstanceChurn(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_exporter_pushgateway_instance_churn",
+		Description: "Groups that appeared with a new instance value after the previous instance of their job went silent (per-process random service.instance.id); each is kept by the gateway until deleted. [Alpha]",
+		Unit:        "{group}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_exporter_pushgateway_instance_churn")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualExporterPushgatewayPointsDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_pushgateway_points_dropped",
-		Description: "Data points the exporter did not push, by reason (unsupported type or temporality, missing value, invalid name). [Alpha]",
+		Description: "Data points the exporter did not push, by reason (unsupported type or temporality, missing value, invalid name; summary_quantiles counts summary points whose quantiles alone were left out). [Alpha]",
 		Unit:        "{point}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -133,7 +149,7 @@ func AssertEqualExporterPushgatewayPushes(t *testing.T, tt *componenttest.Teleme
 func AssertEqualExporterPushgatewaySeries(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_pushgateway_series",
-		Description: "Series the exporter holds across all groups. [Alpha]",
+		Description: "Series the exporter holds across all groups; a series fed by several writers counts once per writer. [Alpha]",
 		Unit:        "{series}",
 		Data: metricdata.Gauge[int64]{
 			DataPoints: dps,
@@ -147,7 +163,7 @@ func AssertEqualExporterPushgatewaySeries(t *testing.T, tt *componenttest.Teleme
 func AssertEqualExporterPushgatewaySeriesLimitReached(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_exporter_pushgateway_series_limit_reached",
-		Description: "New series refused because the exporter already held max_series series. [Alpha]",
+		Description: "Points of new series (or of a further writer of a series) refused by a series limit, by limit. [Alpha]",
 		Unit:        "{series}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -156,6 +172,22 @@ func AssertEqualExporterPushgatewaySeriesLimitReached(t *testing.T, tt *componen
 		},
 	}
 	got, err := tt.GetMetric("otelcol_exporter_pushgateway_series_limit_reached")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualExporterPushgatewaySeriesRemoved(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_exporter_pushgateway_series_removed",
+		Description: "Series removed from their group, by reason (a point with no recorded value, series_ttl, or the last writer of a combined gauge forgotten after state_ttl). [Alpha]",
+		Unit:        "{series}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_exporter_pushgateway_series_removed")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
@@ -172,6 +204,22 @@ func AssertEqualExporterPushgatewayStalePoints(t *testing.T, tt *componenttest.T
 		},
 	}
 	got, err := tt.GetMetric("otelcol_exporter_pushgateway_stale_points")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualExporterPushgatewayWriterConflicts(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_exporter_pushgateway_writer_conflicts",
+		Description: "Points of a series that a second writer (another OTLP resource), alive at the same time as the series' last writer, replaced (aggregation mode none; the newest point wins). [Alpha]",
+		Unit:        "{point}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_exporter_pushgateway_writer_conflicts")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }

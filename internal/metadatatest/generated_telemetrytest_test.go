@@ -30,12 +30,15 @@ func TestSetupTelemetry(t *testing.T) {
 	}))
 	tb.ExporterPushgatewayGroupsExpired.Add(context.Background(), 1)
 	tb.ExporterPushgatewayGroupsRejected.Add(context.Background(), 1)
+	tb.ExporterPushgatewayInstanceChurn.Add(context.Background(), 1)
 	tb.ExporterPushgatewayPointsDropped.Add(context.Background(), 1)
 	tb.ExporterPushgatewayPushBytes.Add(context.Background(), 1)
 	tb.ExporterPushgatewayPushDuration.Record(context.Background(), 1)
 	tb.ExporterPushgatewayPushes.Add(context.Background(), 1)
 	tb.ExporterPushgatewaySeriesLimitReached.Add(context.Background(), 1)
+	tb.ExporterPushgatewaySeriesRemoved.Add(context.Background(), 1)
 	tb.ExporterPushgatewayStalePoints.Add(context.Background(), 1)
+	tb.ExporterPushgatewayWriterConflicts.Add(context.Background(), 1)
 	AssertEqualExporterPushgatewayGroups(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -43,6 +46,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterPushgatewayGroupsRejected(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterPushgatewayInstanceChurn(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterPushgatewayPointsDropped(t, testTel,
@@ -63,7 +69,13 @@ func TestSetupTelemetry(t *testing.T) {
 	AssertEqualExporterPushgatewaySeriesLimitReached(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterPushgatewaySeriesRemoved(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterPushgatewayStalePoints(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterPushgatewayWriterConflicts(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 
