@@ -104,6 +104,15 @@ type Config struct {
 	// Pushgateway when the collector shuts down. Default false.
 	DeleteOnShutdown bool `mapstructure:"delete_on_shutdown"`
 
+	// Heartbeat bounds how long the exporter leaves a group unpushed while
+	// its pushes would be identical to the last one the gateway
+	// acknowledged: such a push is skipped (the gateway holds those bytes
+	// already, and re-checks everything it holds on every push) until that
+	// push is older than heartbeat. So push_time_seconds of a group that
+	// keeps receiving data is never older than heartbeat. Default 1m. 0
+	// skips nothing. A negative value is a validation error.
+	Heartbeat time.Duration `mapstructure:"heartbeat"`
+
 	// ResyncInterval, when positive, re-pushes every held group that often,
 	// so a gateway restarted without persistence gets its groups back
 	// without waiting for new data. Default 0: off. A negative value is a
@@ -424,6 +433,7 @@ func (cfg *Config) Validate() error {
 		{"group_ttl", cfg.GroupTTL},
 		{"state_ttl", cfg.StateTTL},
 		{"series_ttl", cfg.SeriesTTL},
+		{"heartbeat", cfg.Heartbeat},
 		{"resync_interval", cfg.ResyncInterval},
 	} {
 		if d.value < 0 {

@@ -54,6 +54,7 @@ func TestLoadValidConfigs(t *testing.T) {
 		assert.False(t, cfg.DeleteOnShutdown)
 		assert.Zero(t, cfg.ResyncInterval)
 		assert.Zero(t, cfg.SeriesTTL)
+		assert.Equal(t, time.Minute, cfg.Heartbeat)
 		assert.Equal(t, AggregationConfig{Mode: AggregationNone, Gauges: GaugesLast}, cfg.Aggregation)
 		assert.Equal(t, RateLimitConfig{Burst: 10}, cfg.RateLimit)
 		assert.True(t, cfg.QueueConfig.HasValue())
@@ -87,6 +88,7 @@ func TestLoadValidConfigs(t *testing.T) {
 		assert.True(t, cfg.DeleteOnShutdown)
 		assert.Equal(t, 5*time.Minute, cfg.ResyncInterval)
 		assert.Equal(t, 10*time.Minute, cfg.SeriesTTL)
+		assert.Equal(t, 5*time.Minute, cfg.Heartbeat)
 		assert.Equal(t, AggregationConfig{Mode: AggregationSum, Gauges: GaugesMax}, cfg.Aggregation, "case-insensitive")
 		assert.Equal(t, RateLimitConfig{PushesPerSecond: 2.5, Burst: 3}, cfg.RateLimit)
 		assert.Equal(t, GroupingConfig{
@@ -147,6 +149,7 @@ func TestInvalidConfigs(t *testing.T) {
 			"group_ttl: must not be negative, got -1s (0 means off)",
 			"state_ttl: must not be negative, got -3s (0 means off)",
 			"series_ttl: must not be negative, got -4s (0 means off)",
+			"heartbeat: must not be negative, got -5s (0 means off)",
 			"resync_interval: must not be negative, got -2s (0 means off)",
 			"rate_limit.pushes_per_second: must not be negative, got -1 (0 means no limit)",
 		}},

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -39,18 +38,15 @@ type pushgatewayExporter struct {
 	telemetry  *metadata.TelemetryBuilder
 	translator *translator
 	states     *groupStates
-	gateway    *gatewayClient // built in start
-	limiter    *rate.Limiter  // nil: pushes are not throttled
-	lifecycle  *lifecycle     // background expiry and resync; nil when off
-
-	bufPool sync.Pool
+	publisher  *publisher // built in start
+	lifecycle  *lifecycle // background expiry and resync; nil when off
 
 	// legacyNames says the naming strategy makes only legacy Prometheus
 	// names (see encodeFamilies).
 	legacyNames bool
 
-	// now is the clock of everything that waits or expires.
-	now   func() time.Time
+	// clock is the clock of everything that waits or expires.
+	clock clock
 	churn *instanceChurn
 
 	warnMu      sync.Mutex
@@ -79,12 +75,7 @@ func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, erro
 	if err != nil {
 		return nil, err
 	}
-	var limiter *rate.Limiter
-	if cfg.RateLimit.PushesPerSecond > 0 {
-		limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit.PushesPerSecond), cfg.RateLimit.Burst)
-	}
 	return &pushgatewayExporter{
-		limiter:   limiter,
 		cfg:       cfg,
 		settings:  set.TelemetrySettings,
 		logger:    set.Logger,
@@ -95,19 +86,19 @@ func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, erro
 			withLabelLimits(cfg.MaxLabelValueLength, cfg.MaxLabelsPerSeries).
 			withCacheSize(cfg.MaxSeries),
 		states:      states,
-		bufPool:     sync.Pool{New: func() any { return new(bytes.Buffer) }},
 		legacyNames: otlptranslator.TranslationStrategyOption(cfg.TranslationStrategy).ShouldEscape(),
-		now:         time.Now,
+		clock:       systemClock{},
 		churn:       newInstanceChurn(),
 		warned:      map[string]time.Time{},
 		warnLimiter: rate.NewLimiter(1, warnBurst),
 	}, nil
 }
 
-// withClock makes the exporter and its state read time from now.
-func (e *pushgatewayExporter) withClock(now func() time.Time) *pushgatewayExporter {
-	e.now = now
-	e.states.withClock(now)
+// withClock makes the exporter and its state read and wait for time on c.
+// Set before start.
+func (e *pushgatewayExporter) withClock(c clock) *pushgatewayExporter {
+	e.clock = c
+	e.states.withClock(c.Now)
 	return e
 }
 
@@ -116,8 +107,26 @@ func (e *pushgatewayExporter) start(ctx context.Context, host component.Host) er
 	if err != nil {
 		return fmt.Errorf("building the HTTP client for %s: %w", redactEndpoint(e.cfg.Endpoint), err)
 	}
-	e.gateway = newGatewayClient(client, e.cfg.Endpoint, e.cfg.Method, e.cfg.Format)
-	e.lifecycle = startLifecycle(e)
+	var limiter *rate.Limiter
+	if e.cfg.RateLimit.PushesPerSecond > 0 {
+		limiter = rate.NewLimiter(rate.Limit(e.cfg.RateLimit.PushesPerSecond), e.cfg.RateLimit.Burst)
+	}
+	native := e.cfg.ExponentialHistograms == ExponentialHistogramsNative
+	e.publisher = &publisher{
+		gateway:   newGatewayClient(client, e.cfg.Endpoint, e.cfg.Method, e.cfg.Format),
+		states:    e.states,
+		clock:     e.clock,
+		limiter:   limiter,
+		heartbeat: e.cfg.Heartbeat,
+		deletes:   e.cfg.Method == MethodPut,
+		encode: func(buf *bytes.Buffer, g *groupState) error {
+			return encodeGroup(buf, g, e.cfg.Format, native, e.legacyNames)
+		},
+		telemetry: e.telemetry,
+		logger:    e.logger,
+		bufPool:   sync.Pool{New: func() any { return new(bytes.Buffer) }},
+	}
+	e.lifecycle = startLifecycle(e.cfg, e.publisher, e.clock)
 	return nil
 }
 
@@ -126,21 +135,23 @@ func (e *pushgatewayExporter) shutdown(ctx context.Context) error {
 	if e.lifecycle != nil {
 		e.lifecycle.stop()
 	}
-	if e.cfg.DeleteOnShutdown && e.gateway != nil {
-		err = e.deleteAll(ctx)
-	}
-	if e.gateway != nil {
+	if e.publisher != nil {
+		if e.cfg.DeleteOnShutdown {
+			err = e.publisher.deleteAll(ctx)
+		}
 		// Keep-alive connections would outlive the exporter otherwise.
-		e.gateway.client.CloseIdleConnections()
+		e.publisher.gateway.client.CloseIdleConnections()
 	}
 	e.telemetry.Shutdown()
 	return err
 }
 
-// touchedGroup is a group a batch updated, with the batch's resources that
-// went to it (kept for a retry of just this group).
+// touchedGroup is a group a batch updated, the group's version after the
+// update, and the batch's resources that went to it (kept for a retry of
+// just this group).
 type touchedGroup struct {
 	group     *groupState
+	version   uint64
 	resources []int
 }
 
@@ -157,7 +168,7 @@ func (e *pushgatewayExporter) pushMetrics(ctx context.Context, md pmetric.Metric
 		retry     = pmetric.NewMetrics()
 	)
 	for _, tg := range touched {
-		err := e.pushGroup(ctx, tg.group)
+		err := e.publisher.push(ctx, tg.group, tg.version)
 		switch {
 		case err == nil:
 		case consumererror.IsPermanent(err):
@@ -223,6 +234,7 @@ func (e *pushgatewayExporter) fold(ctx context.Context, md pmetric.Metrics) ([]*
 			byGroup[g] = tg
 			touched = append(touched, tg)
 		}
+		tg.version = max(tg.version, res.version)
 		tg.resources = append(tg.resources, i)
 	}
 	return touched, append(permanent, e.reportRefusedSeries(ctx, refused)...)
@@ -230,77 +242,6 @@ func (e *pushgatewayExporter) fold(ctx context.Context, md pmetric.Metrics) ([]*
 
 // scratchPool holds the translation buffers of batches being folded.
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
-
-// pushGroup sends the group's complete state. Holding the group's push lock
-// from snapshot to response keeps an older snapshot from ever following a
-// newer one to the gateway.
-func (e *pushgatewayExporter) pushGroup(ctx context.Context, g *groupState) error {
-	g.pushMu.Lock()
-	defer g.pushMu.Unlock()
-	return e.pushGroupLocked(ctx, g)
-}
-
-// pushGroupLocked is pushGroup for a caller that holds g.pushMu. A group
-// left without families is never pushed: it is deleted at the gateway, if
-// it was pushed there with put, and forgotten.
-func (e *pushgatewayExporter) pushGroupLocked(ctx context.Context, g *groupState) error {
-	switch held, removed := g.holds(); {
-	case removed:
-		return nil // expired and deleted at the gateway: nothing to push
-	case !held:
-		// With post, other pushers may share the group: it is only
-		// forgotten.
-		if g.pushed && e.cfg.Method == MethodPut {
-			if err := e.waitTurn(ctx); err != nil {
-				return fmt.Errorf("deleting group %s: %w", g.key, err)
-			}
-			if err := e.gateway.delete(ctx, g.key); err != nil {
-				return err
-			}
-			g.pushed = false
-		}
-		e.states.removeEmpty(g)
-		return nil
-	}
-	if err := e.waitTurn(ctx); err != nil {
-		return fmt.Errorf("pushing group %s: %w", g.key, err)
-	}
-
-	buf := e.bufPool.Get().(*bytes.Buffer)
-	defer func() {
-		buf.Reset()
-		e.bufPool.Put(buf)
-	}()
-	if err := encodeGroup(buf, g, e.cfg.Format, e.cfg.ExponentialHistograms == ExponentialHistogramsNative, e.legacyNames); err != nil {
-		return consumererror.NewPermanent(fmt.Errorf("pushing group %s: %w", g.key, err))
-	}
-	start := time.Now()
-	status, err := e.gateway.push(ctx, g.key, buf.Bytes())
-	if err == nil {
-		g.pushed = true
-	}
-	e.recordPush(ctx, buf.Len(), time.Since(start), status, err)
-	if e.logger.Core().Enabled(zap.DebugLevel) {
-		e.logger.Debug("Pushed group",
-			zap.Stringer("group", g.key),
-			zap.Int("bytes", buf.Len()),
-			zap.Duration("duration", time.Since(start)),
-			zap.Error(err))
-	}
-	return err
-}
-
-// waitTurn waits for the rate limit, if any: a push over the limit is
-// delayed, not dropped, for as long as its context allows.
-func (e *pushgatewayExporter) waitTurn(ctx context.Context) error {
-	if e.limiter == nil {
-		return nil
-	}
-	if err := e.limiter.Wait(ctx); err != nil {
-		return fmt.Errorf("waiting for rate_limit: %w", err)
-	}
-	return nil
-}
 
 // reportApplied reports what folding one resource into its group did
 // besides changing values.
@@ -337,7 +278,7 @@ func (e *pushgatewayExporter) reportWriterConflicts(ctx context.Context, key gro
 	}
 	e.telemetry.ExporterPushgatewayWriterConflicts.Add(ctx, int64(len(conflicts)))
 	for _, c := range conflicts {
-		if !e.shouldWarn("writer_conflict/"+key.id()+"/"+c.metric, e.now()) {
+		if !e.shouldWarn("writer_conflict/"+key.id()+"/"+c.metric, e.clock.Now()) {
 			continue
 		}
 		e.logger.Warn("Several writers feed one series; the newest point wins, so its value flips between them. "+
@@ -355,7 +296,7 @@ func (e *pushgatewayExporter) reportWriterConflicts(ctx context.Context, key gro
 // times in a row.
 func (e *pushgatewayExporter) reportChurn(ctx context.Context, key groupKey, streak int) {
 	e.telemetry.ExporterPushgatewayInstanceChurn.Add(ctx, 1)
-	if streak < churnWarnAfter || !e.shouldWarn("instance_churn/"+key[0].value, e.now()) {
+	if streak < churnWarnAfter || !e.shouldWarn("instance_churn/"+key[0].value, e.clock.Now()) {
 		return
 	}
 	instance, _ := key.label(instanceLabel)
@@ -381,27 +322,6 @@ func (e *pushgatewayExporter) reportStale(ctx context.Context, key groupKey, sta
 				zap.Stringer("group", key), zap.String("series", series))
 		}
 	}
-}
-
-// recordPush counts one push by outcome and status class.
-func (e *pushgatewayExporter) recordPush(ctx context.Context, size int, took time.Duration, status int, err error) {
-	outcome := "success"
-	switch {
-	case err == nil:
-	case consumererror.IsPermanent(err):
-		outcome = "permanent"
-	default:
-		outcome = "retryable"
-	}
-	class := "none"
-	if status > 0 {
-		class = strconv.Itoa(status/100) + "xx"
-	}
-	e.telemetry.ExporterPushgatewayPushBytes.Add(ctx, int64(size))
-	e.telemetry.ExporterPushgatewayPushDuration.Record(ctx, took.Seconds(),
-		metric.WithAttributes(attribute.String("outcome", outcome)))
-	e.telemetry.ExporterPushgatewayPushes.Add(ctx, 1,
-		metric.WithAttributes(attribute.String("outcome", outcome), attribute.String("status_class", class)))
 }
 
 // dropResource counts and reports every point of a refused resource and
@@ -455,7 +375,7 @@ func (e *pushgatewayExporter) reportDrops(ctx context.Context, drops []drop) {
 	for _, d := range drops {
 		e.telemetry.ExporterPushgatewayPointsDropped.Add(ctx, int64(d.points),
 			metric.WithAttributes(attribute.String("reason", string(d.reason))))
-		if e.shouldWarn(string(d.reason)+"/"+d.metric, e.now()) {
+		if e.shouldWarn(string(d.reason)+"/"+d.metric, e.clock.Now()) {
 			e.logger.Warn("Dropping data points that cannot be pushed",
 				zap.String("metric", d.metric),
 				zap.String("reason", string(d.reason)),

@@ -62,6 +62,10 @@ func createDefaultConfig() component.Config {
 		// Several writers of one series are a misconfiguration until the
 		// user asks for their sum.
 		Aggregation: AggregationConfig{Mode: AggregationNone, Gauges: GaugesLast},
+		// The SDKs' shutdown re-export, and exports of values that did not
+		// move, cost the gateway a full check each; a minute keeps
+		// push_time_seconds fresh enough for liveness alerts.
+		Heartbeat: time.Minute,
 		// A job silent for an hour has finished; its values stay at the
 		// gateway, the exporter's memory is freed.
 		StateTTL: time.Hour,

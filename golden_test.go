@@ -68,7 +68,7 @@ func goldenCases() []goldenCase {
 					deltaSum("in.flight", false, deltaPoint{10, 20, -6}).
 					histogramOver("latency", "", pmetric.AggregationTemporalityDelta, 10, 20, []float64{1, 5}, []uint64{0, 1, 1}, 12)
 			},
-			func(b *testBatch) { // a replay and an overlap: both ignored
+			func(b *testBatch) { // a replay and an overlap: both ignored, nothing to push
 				etl(b).deltaSum("rows", true, deltaPoint{10, 20, 5}, deltaPoint{15, 30, 7})
 			},
 		}},

@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
@@ -19,36 +21,48 @@ import (
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
 
+// startClocked starts the exporter with a fake clock, its telemetry
+// readable, behind a proxy that records every request reaching gw.
+func startClocked(t *testing.T, gw *testgateway.Gateway, mutate func(*Config)) (*exporterUnderTest, *fakeClock, *recorder) {
+	t.Helper()
+	rec := newRecorder(t, gw.URL)
+	clk := newFakeClock()
+	exp := startInternalWith(t, rec.url, mutate, clk)
+	return exp, clk, rec
+}
+
 func TestGroupTTLDeletesOnlyIdleGroups(t *testing.T) {
 	gw := testgateway.Start(t)
-	tel, set := telemetrySettings(t)
-	exp, _ := startExporterWithSettings(t, gw.URL, func(c *Config) { c.GroupTTL = 400 * time.Millisecond }, set)
+	exp, clk, _ := startClocked(t, gw, func(c *Config) {
+		c.GroupTTL = 400 * time.Millisecond
+		c.StateTTL = 0
+	})
 	gw.Push(t, "PUT", "/metrics/job/not-ours", "text/plain; version=0.0.4", "theirs 1\n")
-
-	push := func(job string, ts int) {
-		b := newTestBatch()
-		b.resource(map[string]any{"service.name": job}).gauge("a", "", 1, float64(ts), nil)
-		require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+	gauge := func(job string, v float64, attrs map[string]any) func(*testResource) {
+		return func(r *testResource) { r.gauge("a", "", 1, v, attrs) }
 	}
-	push("idle", 1)
-	push("busy", 1)
-	// Keep busy fed for longer than the TTL; idle gets nothing new.
-	for i := range 8 {
-		time.Sleep(100 * time.Millisecond)
-		b := newTestBatch()
-		b.resource(map[string]any{"service.name": "busy"}).gauge("a", "", 2, 1, map[string]any{"n": i})
-		require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+	exp.send(t, map[string]any{"service.name": "idle"}, gauge("idle", 1, nil))
+	exp.send(t, map[string]any{"service.name": "busy"}, gauge("busy", 1, nil))
+	// The expiry loop checks every quarter TTL; busy gets data each time,
+	// idle none.
+	for i := range 4 {
+		clk.WaitForWaiters(t, 1)
+		clk.Advance(100 * time.Millisecond)
+		exp.send(t, map[string]any{"service.name": "busy"}, gauge("busy", 1, map[string]any{"n": i}))
+		clk.WaitForWaiters(t, 1) // the loop ran and waits again
+		if i < 3 {
+			assert.NotNil(t, gw.Group(t, map[string]string{"job": "idle"}), "not before its TTL (%dms)", 100*(i+1))
+		}
 	}
-	assert.Eventually(t, func() bool { return gw.Group(t, map[string]string{"job": "idle"}) == nil },
-		2*time.Second, 50*time.Millisecond, "the idle group is deleted at the gateway")
+	assert.Nil(t, gw.Group(t, map[string]string{"job": "idle"}), "the idle group is deleted at the gateway after its TTL")
 	assert.NotNil(t, gw.Group(t, map[string]string{"job": "busy"}), "a group that gets data stays")
 	assert.NotNil(t, gw.Group(t, map[string]string{"job": "not-ours"}), "other pushers' groups are untouched")
-	metadatatest.AssertEqualExporterPushgatewayGroupsExpired(t, tel,
+	metadatatest.AssertEqualExporterPushgatewayGroupsExpired(t, exp.tel,
 		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(attribute.String("action", "deleted"))}},
 		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 
 	// Forgotten means new data starts the group afresh.
-	push("idle", 2)
+	exp.send(t, map[string]any{"service.name": "idle"}, gauge("idle", 2, nil))
 	grp := gw.Group(t, map[string]string{"job": "idle"})
 	require.NotNil(t, grp)
 	assert.Equal(t, "2", grp.Families["a"].Metrics[0].Value)
@@ -75,67 +89,99 @@ func TestDeleteOnShutdown(t *testing.T) {
 }
 
 // TestResyncRestoresARestartedGateway restarts the gateway without its
-// persistence file; the resync pushes the groups back with no new data.
+// persistence file; the resync pushes the groups back with no new data,
+// though nothing changed since the last push.
 func TestResyncRestoresARestartedGateway(t *testing.T) {
-	first := testgateway.Start(t)
-	target, err := url.Parse(first.URL)
-	require.NoError(t, err)
-	var mu sync.Mutex
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		tgt := target
-		mu.Unlock()
-		forward(t, w, r, tgt)
-	}))
-	defer proxy.Close()
-	exp := startExporter(t, proxy.URL, func(c *Config) { c.ResyncInterval = 100 * time.Millisecond })
+	gw := testgateway.Start(t)
+	exp, clk, rec := startClocked(t, gw, func(c *Config) {
+		c.ResyncInterval = time.Minute
+		c.Heartbeat = time.Hour // the body is unchanged, and young
+		c.StateTTL = 0
+	})
+	exp.send(t, map[string]any{"service.name": "etl"}, func(r *testResource) { r.gauge("a", "", 1, 7, nil) })
+	gw.Restart(t, false) // empty: no persistence carried over
+	require.Nil(t, gw.Group(t, map[string]string{"job": "etl"}))
 
-	b := newTestBatch()
-	b.resource(map[string]any{"service.name": "etl"}).gauge("a", "", 1, 7, nil)
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
-	first.Stop()
-
-	second := testgateway.Start(t) // empty: no persistence carried over
-	mu.Lock()
-	target, err = url.Parse(second.URL)
-	mu.Unlock()
-	require.NoError(t, err)
-	grp := second.WaitGroup(t, map[string]string{"job": "etl"}, 5*time.Second, nil)
+	clk.WaitForWaiters(t, 1)
+	clk.Advance(time.Minute)
+	clk.WaitForWaiters(t, 1) // resync done, waiting for the next
+	grp := gw.Group(t, map[string]string{"job": "etl"})
+	require.NotNil(t, grp)
 	assert.Equal(t, "7", grp.Families["a"].Metrics[0].Value)
+	assert.Equal(t, []string{"PUT", "PUT"}, rec.methods(), "the resync pushes an unchanged group all the same")
 }
 
-// TestRateLimitDelaysPushes pushes many groups through a limit and checks
-// that all arrive, no faster than the limit allows.
-func TestRateLimitDelaysPushes(t *testing.T) {
+// TestRateLimitDelaysPushesAndDeletes pushes many groups through a limit:
+// each request past the burst waits for its turn, none is dropped; deletes
+// take their turn too.
+func TestRateLimitDelaysPushesAndDeletes(t *testing.T) {
 	gw := testgateway.Start(t)
-	target, err := url.Parse(gw.URL)
-	require.NoError(t, err)
-	var (
-		mu    sync.Mutex
-		times []time.Time
-	)
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		times = append(times, time.Now())
-		mu.Unlock()
-		forward(t, w, r, target)
-	}))
-	defer proxy.Close()
-	exp := startExporter(t, proxy.URL, func(c *Config) {
+	exp, clk, rec := startClocked(t, gw, func(c *Config) {
 		c.RateLimit = RateLimitConfig{PushesPerSecond: 20, Burst: 2}
+		c.StateTTL = 0
+		c.DeleteOnShutdown = true
 	})
-
-	const groups = 12
+	const groups = 6
 	b := newTestBatch()
 	for i := range groups {
 		b.resource(map[string]any{"service.name": "job", "service.instance.id": string(rune('a' + i))}).gauge("a", "", 1, float64(i), nil)
 	}
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
-
-	require.Len(t, times, groups)
-	// 2 at once, then one per 50ms: the last no sooner than 10 × 50ms.
-	assert.GreaterOrEqual(t, times[groups-1].Sub(times[0]), 450*time.Millisecond)
+	done := make(chan error, 1)
+	go func() { done <- exp.pushMetrics(context.Background(), b.md) }()
+	for sent := 2; sent < groups; sent++ {
+		clk.WaitForWaiters(t, 1) // the next push waits for its token
+		assert.Len(t, rec.methods(), sent, "2 at once, then one per 50ms")
+		clk.Advance(50 * time.Millisecond)
+	}
+	require.NoError(t, <-done)
 	assert.Len(t, gw.Groups(t), groups, "nothing is dropped")
+
+	go func() { done <- exp.stop() }()
+	for deleted := 0; deleted < groups; deleted++ {
+		clk.WaitForWaiters(t, 1)
+		clk.Advance(50 * time.Millisecond)
+	}
+	require.NoError(t, <-done)
+	assert.Empty(t, gw.Groups(t))
+	methods := rec.methods()
+	assert.Len(t, methods, 2*groups)
+	for _, m := range methods[groups:] {
+		assert.Equal(t, "DELETE", m, "each delete waited for its token")
+	}
+}
+
+// TestUnchangedPushesWaitForTheHeartbeat sends what the gateway holds
+// already: the push is skipped until the last one is older than the
+// heartbeat; a change is pushed at once.
+func TestUnchangedPushesWaitForTheHeartbeat(t *testing.T) {
+	gw := testgateway.Start(t)
+	exp, clk, rec := startClocked(t, gw, func(c *Config) {
+		c.Heartbeat = time.Minute
+		c.StateTTL = 0
+	})
+	send := func(ts pcommon.Timestamp, v float64) {
+		exp.send(t, map[string]any{"service.name": "etl"}, func(r *testResource) { r.gauge("a", "", ts, v, nil) })
+	}
+	send(1, 7)
+	send(2, 7) // the SDK exported again at shutdown: same values, newer time
+	clk.Advance(59 * time.Second)
+	send(3, 7)
+	assert.Len(t, rec.methods(), 1, "the gateway holds these bytes already")
+	metadatatest.AssertEqualExporterPushgatewayPushesSkipped(t, exp.tel,
+		[]metricdata.DataPoint[int64]{{Value: 2, Attributes: attribute.NewSet(attribute.String("reason", "unchanged"))}},
+		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+
+	clk.Advance(time.Second)
+	send(4, 7)
+	assert.Len(t, rec.methods(), 2, "a heartbeat after the last push, unchanged is pushed: push_time_seconds stays fresh")
+	send(5, 8)
+	assert.Len(t, rec.methods(), 3, "a change is pushed at once")
+
+	off, _, offRec := startClocked(t, gw, func(c *Config) { c.Heartbeat = 0 })
+	for ts := range pcommon.Timestamp(3) {
+		off.send(t, map[string]any{"service.name": "other"}, func(r *testResource) { r.gauge("a", "", ts+1, 7, nil) })
+	}
+	assert.Len(t, offRec.methods(), 3, "heartbeat 0: every push is sent")
 }
 
 func TestStalePointsAreCounted(t *testing.T) {
@@ -162,32 +208,57 @@ func TestStalePointsAreCounted(t *testing.T) {
 // last values, and new data starts the group afresh.
 func TestStateTTLForgetsButKeepsTheGatewayCopy(t *testing.T) {
 	gw := testgateway.Start(t)
-	tel, set := telemetrySettings(t)
-	exp, _ := startExporterWithSettings(t, gw.URL, func(c *Config) { c.StateTTL = 200 * time.Millisecond }, set)
+	exp, clk, _ := startClocked(t, gw, func(c *Config) { c.StateTTL = 200 * time.Millisecond })
+	exp.send(t, map[string]any{"service.name": "finished"}, func(r *testResource) { r.gauge("a", "", 1, 1, nil).gauge("b", "", 1, 2, nil) })
 
-	b := newTestBatch()
-	b.resource(map[string]any{"service.name": "finished"}).gauge("a", "", 1, 1, nil).gauge("b", "", 1, 2, nil)
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
-
-	require.Eventually(t, func() bool {
-		m, err := tel.GetMetric("otelcol_exporter_pushgateway_groups_expired")
-		return err == nil && m.Data.(metricdata.Sum[int64]).DataPoints[0].Value == 1
-	}, 3*time.Second, 20*time.Millisecond, "the idle group is forgotten")
-	metadatatest.AssertEqualExporterPushgatewayGroupsExpired(t, tel,
+	for range 4 { // the loop checks every quarter TTL
+		clk.WaitForWaiters(t, 1)
+		clk.Advance(50 * time.Millisecond)
+	}
+	clk.WaitForWaiters(t, 1)
+	metadatatest.AssertEqualExporterPushgatewayGroupsExpired(t, exp.tel,
 		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(attribute.String("action", "forgotten"))}},
 		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
-	metadatatest.AssertEqualExporterPushgatewaySeries(t, tel,
+	metadatatest.AssertEqualExporterPushgatewaySeries(t, exp.tel,
 		[]metricdata.DataPoint[int64]{{Value: 0}}, metricdatatest.IgnoreTimestamp())
 	grp := gw.Group(t, map[string]string{"job": "finished"})
 	require.NotNil(t, grp, "the gateway keeps a finished job's last values")
 	assert.Len(t, grp.Families, 4, "a, b and the gateway's push times")
 
 	// The next run of the job replaces the gateway's copy with its own.
-	next := newTestBatch()
-	next.resource(map[string]any{"service.name": "finished"}).gauge("a", "", 1, 9, nil)
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), next.md))
+	exp.send(t, map[string]any{"service.name": "finished"}, func(r *testResource) { r.gauge("a", "", 1, 9, nil) })
 	grp = gw.Group(t, map[string]string{"job": "finished"})
 	require.NotNil(t, grp)
 	assert.Equal(t, "9", grp.Families["a"].Metrics[0].Value)
 	assert.NotContains(t, grp.Families, "b")
+}
+
+// recorder is a proxy in front of a gateway that records the method of
+// every request.
+type recorder struct {
+	url  string
+	mu   sync.Mutex
+	seen []string
+}
+
+func newRecorder(t *testing.T, gatewayURL string) *recorder {
+	t.Helper()
+	target, err := url.Parse(gatewayURL)
+	require.NoError(t, err)
+	rec := &recorder{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.mu.Lock()
+		rec.seen = append(rec.seen, r.Method)
+		rec.mu.Unlock()
+		forward(t, w, r, target)
+	}))
+	t.Cleanup(srv.Close)
+	rec.url = srv.URL
+	return rec
+}
+
+func (r *recorder) methods() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.seen)
 }

@@ -79,13 +79,11 @@ func (s *groupStates) withClock(now func() time.Time) *groupStates {
 type groupState struct {
 	key groupKey
 
-	// pushMu serialises the pushes of this group. A push takes its
-	// snapshot while holding it, so a snapshot that reaches the gateway is
-	// never older than one that reached it before.
+	// pushMu serialises the requests of this group to the gateway (see
+	// publisher). A push encodes its body while holding it, so a body that
+	// reaches the gateway is never older than one that reached it before.
 	pushMu sync.Mutex
-	// pushed says the gateway acknowledged a push of the group since it
-	// was last deleted there. Guarded by pushMu.
-	pushed bool
+	pub    publishing // guarded by pushMu
 
 	mu       sync.Mutex
 	families map[string]*familyState
@@ -100,6 +98,9 @@ type groupState struct {
 	// look it up again.
 	updated time.Time
 	removed bool
+	// version counts the changes of the group: a push that encoded it at
+	// version v holds every change up to v.
+	version uint64
 	// pruned is when (unix nanoseconds) series_ttl last looked for
 	// series to remove.
 	pruned int64
@@ -186,6 +187,9 @@ type applyResult struct {
 	emptied *groupState
 	// created says the apply made the group.
 	created bool
+	// version is the group's version after the apply: a push of it or of
+	// a later version delivers the apply's points.
+	version uint64
 	// drops are the points not taken: families whose name conflicts with
 	// a family held in some group (see groupStates.names), histograms that
 	// cannot be added to other writers' total.
@@ -257,7 +261,9 @@ func (s *groupStates) apply(key groupKey, w writer, fams []family) applyResult {
 	}
 	if changed {
 		g.updated = now
+		g.version++
 	}
+	res.version = g.version
 	if len(g.families) > 0 {
 		res.group = g
 	} else {
@@ -428,7 +434,7 @@ func (f *folder) prune(cutoff int64) bool {
 	pruned := false
 	for name, fs := range f.g.families {
 		for idx := int32(len(fs.series)) - 1; idx >= 0; idx-- {
-			if fs.series[idx].seen < cutoff {
+			if fs.series[idx].seen <= cutoff {
 				f.removeSeries(fs, idx)
 				f.res.expired++
 				pruned = true
@@ -516,14 +522,14 @@ func (s *groupStates) reserveSeries() bool {
 	}
 }
 
-// expired returns the groups that no point has changed since before cutoff.
+// expired returns the groups that no point has changed since cutoff.
 func (s *groupStates) expired(cutoff time.Time) []*groupState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []*groupState
 	for _, g := range s.groups {
 		g.mu.Lock()
-		if g.updated.Before(cutoff) {
+		if !g.updated.After(cutoff) {
 			out = append(out, g)
 		}
 		g.mu.Unlock()
@@ -538,14 +544,14 @@ func (s *groupStates) all() []*groupState {
 	return slices.Collect(maps.Values(s.groups))
 }
 
-// remove forgets g if no point has changed it since before cutoff, and
-// reports whether it did. The caller holds g.pushMu, so no push of g runs.
+// remove forgets g if no point has changed it since cutoff, and reports
+// whether it did. The caller holds g.pushMu, so no push of g runs.
 func (s *groupStates) remove(g *groupState, cutoff time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.updated.Before(cutoff) || g.removed {
+	if g.updated.After(cutoff) || g.removed {
 		return false
 	}
 	for name := range g.families {
@@ -568,6 +574,7 @@ func (s *groupStates) forgetWriters(cutoff time.Time) (changed []*groupState, re
 			n, ok := s.forgetIn(g, ids)
 			removed += n
 			if ok {
+				g.version++
 				changed = append(changed, g)
 			}
 		}
@@ -604,12 +611,12 @@ func (s *groupStates) forgetIn(g *groupState, ids []writerID) (removed int, chan
 	return removed, changed
 }
 
-// holds says whether the group holds any family, and whether it was
-// removed.
-func (g *groupState) holds() (held, removed bool) {
+// status returns the group's version, whether it holds any family, and
+// whether it was removed.
+func (g *groupState) status() (version uint64, held, removed bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return len(g.families) > 0, g.removed
+	return g.version, len(g.families) > 0, g.removed
 }
 
 // groupCount is the number of groups held.

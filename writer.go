@@ -138,11 +138,11 @@ func (t *writerTable) overlap(a, b writerID) bool {
 	return ea.first <= eb.last && eb.first <= ea.last
 }
 
-// silent returns the writers that sent nothing since cutoff.
+// silent returns the writers that sent nothing after cutoff.
 func (t *writerTable) silent(cutoff int64) []writerID {
 	var ids []writerID
 	for i, e := range t.entries {
-		if e.fp != 0 && e.seen < cutoff {
+		if e.fp != 0 && e.seen <= cutoff {
 			ids = append(ids, writerID(i+1))
 		}
 	}

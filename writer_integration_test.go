@@ -3,6 +3,7 @@ package pushgatewayexporter
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,11 +29,25 @@ type exporterUnderTest struct {
 	*pushgatewayExporter
 	tel  *componenttest.Telemetry
 	logs *observer.ObservedLogs
+	once sync.Once
+	err  error
+}
+
+// stop shuts the exporter down, once: the test's cleanup calls it too.
+func (e *exporterUnderTest) stop() error {
+	e.once.Do(func() { e.err = e.shutdown(context.Background()) })
+	return e.err
 }
 
 // startInternal starts the exporter against endpoint with the defaults
 // and mutate's changes, its telemetry and its Warn logs readable.
 func startInternal(t *testing.T, endpoint string, mutate func(*Config)) *exporterUnderTest {
+	t.Helper()
+	return startInternalWith(t, endpoint, mutate, systemClock{})
+}
+
+// startInternalWith is startInternal on the clock c.
+func startInternalWith(t *testing.T, endpoint string, mutate func(*Config), c clock) *exporterUnderTest {
 	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	cfg.Endpoint = endpoint
@@ -45,9 +60,11 @@ func startInternal(t *testing.T, endpoint string, mutate func(*Config)) *exporte
 	set.Logger = zap.New(core)
 	exp, err := newExporter(cfg, set)
 	require.NoError(t, err)
+	exp.withClock(c)
 	require.NoError(t, exp.start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, exp.shutdown(context.Background())) })
-	return &exporterUnderTest{pushgatewayExporter: exp, tel: tel, logs: logs}
+	e := &exporterUnderTest{pushgatewayExporter: exp, tel: tel, logs: logs}
+	t.Cleanup(func() { require.NoError(t, e.stop()) })
+	return e
 }
 
 // send pushes one batch of one resource.
@@ -67,7 +84,7 @@ func TestIntegrationAGroupWithoutFamiliesIsNeverPushed(t *testing.T) {
 	b := newTestBatch()
 	b.resource(map[string]any{"service.name": "b"}).gauge("lat_count", "", 1, 1, nil)
 	require.NoError(t, exp.pushMetrics(context.Background(), b.md))
-	exp.resync(context.Background())
+	exp.publisher.resync(context.Background())
 
 	assert.Nil(t, gw.Group(t, map[string]string{"job": "b"}), "not even a group with only push_time_seconds")
 	assert.NotNil(t, gw.Group(t, map[string]string{"job": "a"}))
@@ -96,7 +113,7 @@ func TestIntegrationEndedSeriesLeaveTheGateway(t *testing.T) {
 	exp.send(t, job, func(r *testResource) { r.gauge("up", "", 30, 0, map[string]any{"target": "b"}).ended() })
 	assert.Nil(t, gw.Group(t, map[string]string{"job": "scraped"}))
 	assert.Zero(t, exp.states.groupCount())
-	exp.resync(context.Background())
+	exp.publisher.resync(context.Background())
 	assert.Empty(t, gw.Groups(t))
 }
 

@@ -36,6 +36,7 @@ type TelemetryBuilder struct {
 	ExporterPushgatewayPushBytes          metric.Int64Counter
 	ExporterPushgatewayPushDuration       metric.Float64Histogram
 	ExporterPushgatewayPushes             metric.Int64Counter
+	ExporterPushgatewayPushesSkipped      metric.Int64Counter
 	ExporterPushgatewaySeries             metric.Int64ObservableGauge
 	ExporterPushgatewaySeriesLimitReached metric.Int64Counter
 	ExporterPushgatewaySeriesRemoved      metric.Int64Counter
@@ -158,6 +159,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.ExporterPushgatewayPushes, err = builder.meter.Int64Counter(
 		"otelcol_exporter_pushgateway_pushes",
 		metric.WithDescription("Group pushes, by outcome (success, retryable, permanent) and HTTP status class (2xx, 4xx, 5xx, or none for transport errors). [Alpha]"),
+		metric.WithUnit("{push}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterPushgatewayPushesSkipped, err = builder.meter.Int64Counter(
+		"otelcol_exporter_pushgateway_pushes_skipped",
+		metric.WithDescription("Group pushes not sent because the gateway already holds what they would carry, by reason. [Alpha]"),
 		metric.WithUnit("{push}"),
 	)
 	errs = errors.Join(errs, err)

@@ -35,6 +35,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ExporterPushgatewayPushBytes.Add(context.Background(), 1)
 	tb.ExporterPushgatewayPushDuration.Record(context.Background(), 1)
 	tb.ExporterPushgatewayPushes.Add(context.Background(), 1)
+	tb.ExporterPushgatewayPushesSkipped.Add(context.Background(), 1)
 	tb.ExporterPushgatewaySeriesLimitReached.Add(context.Background(), 1)
 	tb.ExporterPushgatewaySeriesRemoved.Add(context.Background(), 1)
 	tb.ExporterPushgatewayStalePoints.Add(context.Background(), 1)
@@ -61,6 +62,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.HistogramDataPoint[float64]{{}}, metricdatatest.IgnoreValue(),
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterPushgatewayPushes(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterPushgatewayPushesSkipped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterPushgatewaySeries(t, testTel,
