@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	dto "github.com/prometheus/client_model/go"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -30,6 +31,21 @@ type labelSet struct {
 	sig    string
 	enc    []byte // labels as appendLabelsField writes them
 	reason dropReason
+	// text is the labels as appendTextLabels writes them, made at the
+	// first text push that needs them (see textLabels).
+	text atomic.Pointer[string]
+}
+
+// textLabels returns the labels in the text format. A label set is shared
+// by the series of every group, pushed concurrently: the first pushes to
+// need it may each make it, and store the same text.
+func (ls *labelSet) textLabels() string {
+	if text := ls.text.Load(); text != nil {
+		return *text
+	}
+	text := string(appendTextLabels(nil, ls.labels))
+	ls.text.Store(&text)
+	return text
 }
 
 // labelCache remembers labelSets by the raw attributes, so that a series
