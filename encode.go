@@ -48,13 +48,21 @@ func encodeFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily, format PushForm
 }
 
 // encodeGroup writes the group's state in the push format into buf (see
-// encodeFamilies): in protobuf with legacy names straight from the state,
-// otherwise from a snapshot.
+// encodeFamilies): with legacy names straight from the state, in either
+// format, otherwise from a snapshot.
 func encodeGroup(buf *bytes.Buffer, g *groupState, format PushFormat, native, legacyNames bool) error {
 	g.mu.Lock()
-	if format == FormatProtobuf && legacyNames && writeGroupDelimited(buf, g, native) {
-		g.mu.Unlock()
-		return nil
+	if legacyNames {
+		written := false
+		if format == FormatText {
+			written = writeGroupText(buf, g)
+		} else {
+			written = writeGroupDelimited(buf, g, native)
+		}
+		if written {
+			g.mu.Unlock()
+			return nil
+		}
 	}
 	fams := g.snapshotLocked()
 	g.mu.Unlock()

@@ -214,10 +214,19 @@ func requireWriters(t *testing.T, g *groupState) (slots int) {
 }
 
 // fuzzCheckGroupEncoding checks that a group written straight from its
-// state is, byte for byte, what expfmt writes for its snapshot, with
-// native histograms and with classic ones.
+// state is, byte for byte, what expfmt writes for its snapshot: in
+// protobuf with native histograms and with classic ones, in the text
+// format (classic ones only).
 func fuzzCheckGroupEncoding(t *testing.T, g *groupState, snap []*dto.MetricFamily) {
 	t.Helper()
+	var expectedText, gotText bytes.Buffer
+	require.NoError(t, encodeFamiliesExpfmt(&expectedText, withClassicHistograms(snap), FormatText))
+	g.mu.Lock()
+	ok := writeGroupText(&gotText, g)
+	g.mu.Unlock()
+	require.True(t, ok, "group %s: translated data has only what the text writer writes", g.key)
+	require.Equal(t, expectedText.String(), gotText.String(), "group %s: text written from the state vs expfmt", g.key)
+
 	for _, native := range []bool{true, false} {
 		want := snap
 		if !native {

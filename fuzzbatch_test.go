@@ -735,8 +735,8 @@ func fuzzTranslateSeeds() []fzBatch {
 				{Kind: fzSum, Flags: 1 | cumulative, Name: "rows", Unit: "1", Points: []fzPoint{{ValueKind: 0, Int: 42, Time: 2}}},
 				{Kind: fzSum, Flags: cumulative, Name: "temp", Unit: "Cel", Points: []fzPoint{{ValueKind: 1, Dbl: -3.5}}},
 			}, {
-				{Kind: fzHistogram, Name: "duration", Unit: "s", Points: []fzPoint{{Count: 3, Sum: 1.5, Bounds: []float64{0.1, 1}, Counts: []uint64{1, 1, 1}}}},
-				{Kind: fzSummary, Name: "latency", Unit: "ms", Points: []fzPoint{{Count: 2, Sum: 10, Quantiles: [][2]float64{{0.5, 4}, {0.99, 6}}}}},
+				{Kind: fzHistogram, Name: "duration", Unit: "s", Desc: "Time \"spent\"\nin C:\\jobs\\", Points: []fzPoint{{Count: 3, Sum: 1.5, Bounds: []float64{0.1, 1}, Counts: []uint64{1, 1, 1}}}},
+				{Kind: fzSummary, Name: "latency", Unit: "ms", Desc: "Latency.", Points: []fzPoint{{Count: 2, Sum: 10, Quantiles: [][2]float64{{0.5, 4}, {0.99, 6}}}}},
 			}},
 		}),
 		// Delta exponential histograms, above scale 8 and rescaled.
