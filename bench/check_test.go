@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"google.golang.org/protobuf/proto"
 
 	prw "github.com/open-telemetry/opentelemetry-collector-contrib/pkg/translator/prometheusremotewrite"
@@ -31,6 +33,16 @@ func decodeDelimited(t *testing.T, body []byte) []*dto.MetricFamily {
 		}
 		fams = append(fams, mf)
 	}
+}
+
+func decodeText(t *testing.T, body []byte) []*dto.MetricFamily {
+	t.Helper()
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	parsed, err := parser.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.Collect(maps.Values(parsed))
 }
 
 // bySeries keys a family's metrics by name, help, type and labels: the two
@@ -104,18 +116,31 @@ func TestAnchorsAgree(t *testing.T) {
 	}
 }
 
-// TestOursVariants checks that every BenchmarkOurs batch is pushed whole.
+// TestOursVariants checks that every BenchmarkOurs batch is pushed whole,
+// the text one in the text format.
 func TestOursVariants(t *testing.T) {
-	for name, bt := range map[string]*batch{"size=10": gaugeBatch(10), "mixed": mixedBatch()} {
+	for name, v := range map[string]struct {
+		bt     *batch
+		format string
+	}{
+		"size=10": {gaugeBatch(10), ""},
+		"mixed":   {mixedBatch(), ""},
+		"text":    {gaugeBatch(anchorPoints), "text"},
+	} {
 		t.Run(name, func(t *testing.T) {
-			exp, s := newOurs(t, "")
+			bt := v.bt
+			exp, s := newOurs(t, v.format)
 			s.keepLast = true
 			bt.bump()
 			if err := exp.ConsumeMetrics(context.Background(), bt.md); err != nil {
 				t.Fatal(err)
 			}
+			decode := decodeDelimited
+			if v.format == "text" {
+				decode = decodeText
+			}
 			var metrics int
-			for _, mf := range decodeDelimited(t, *s.last.Load()) {
+			for _, mf := range decode(t, *s.last.Load()) {
 				metrics += len(mf.GetMetric())
 			}
 			if metrics != bt.points {

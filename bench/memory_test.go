@@ -10,8 +10,10 @@ import (
 )
 
 // groupedBatch builds groups resources (one group each) of series gauge
-// points each, with the anchor batch's attributes.
-func groupedBatch(groups, series int) pmetric.Metrics {
+// points each, with the anchor batch's attributes; unique adds the
+// metric's number as an attribute, so that no two series share a label
+// set.
+func groupedBatch(groups, series int, unique bool) pmetric.Metrics {
 	md := pmetric.NewMetrics()
 	for g := range groups {
 		rm := md.ResourceMetrics().AppendEmpty()
@@ -32,6 +34,9 @@ func groupedBatch(groups, series int) pmetric.Metrics {
 				dp.SetTimestamp(1)
 				dp.SetDoubleValue(pointValue(i, p))
 				pointAttrs(dp.Attributes(), p)
+				if unique {
+					dp.Attributes().PutInt("metric", int64(i))
+				}
 			}
 		}
 	}
@@ -55,18 +60,24 @@ func BenchmarkStateMemory(b *testing.B) {
 	for _, tc := range []struct {
 		name           string
 		groups, series int // series per group
+		unique         bool
+		format         string
 	}{
-		{"series=1000", 1, 1000},
-		{"series=100000", 1, 100_000},
-		{"series=1000000", 10, 100_000},
-		{"groups=10000", 10_000, 1},
+		{"series=1000", 1, 1000, false, ""},
+		{"series=100000", 1, 100_000, false, ""},
+		{"series=1000000", 10, 100_000, false, ""},
+		{"groups=10000", 10_000, 1, false, ""},
+		// Every series its own label set, pushed in each format: in the
+		// text format a label set also keeps its labels' text.
+		{"unique=100000", 1, 100_000, true, ""},
+		{"unique=100000/text", 1, 100_000, true, "text"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			var perSeries, perGroup float64
 			for range b.N {
 				before := heapInUse()
-				exp, _ := newOurs(b, "")
-				md := groupedBatch(tc.groups, tc.series)
+				exp, _ := newOurs(b, tc.format)
+				md := groupedBatch(tc.groups, tc.series, tc.unique)
 				if err := exp.ConsumeMetrics(context.Background(), md); err != nil {
 					b.Fatal(err)
 				}
