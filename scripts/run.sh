@@ -17,7 +17,7 @@ if [ ! -x "$collector" ]; then
 fi
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for port in 9091 4317 4318 8888; do
+for port in 9091 4317 4318 8888 13133; do
   if listening "$port"; then
     echo "127.0.0.1:$port is already in use (an earlier make run, or a system service?); stop it first" >&2
     exit 1
@@ -49,6 +49,7 @@ Pushgateway   http://127.0.0.1:9091   (UI; what Prometheus scrapes: /metrics)
               log: _build/pushgateway.log, persistence: _build/pushgateway.data
 Collector     OTLP gRPC 127.0.0.1:4317, OTLP HTTP http://127.0.0.1:4318
               its own metrics: http://127.0.0.1:8888/metrics, config: $config
+              health check: http://127.0.0.1:13133/
 Send data     OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 with any OTel SDK, or: make demo
 Stop          Ctrl-C
 MSG
