@@ -5,6 +5,7 @@
 # make bench  the benchmarks (bench/, its own module): the exporter against client_golang and contrib's translator
 # make test-faults  only the fault-injection suite (make test runs it too), with its results
 # make bench-e2e  the built collector under load against a real Pushgateway: points/s, CPU of both, their ratio
+# make image  the collector's container image (deploy/Dockerfile) from the built binary, with buildah, pulling nothing
 
 GO          ?= go
 BUILD_DIR   := _build
@@ -16,17 +17,23 @@ SOURCES     := $(wildcard *.go internal/*/*.go) go.mod go.sum builder-config.yam
 FUZZ_TARGETS := FuzzTranslate FuzzGroupKeyURL
 FUZZTIME    ?= 2m
 
-.PHONY: all tools pushgateway build run demo test test-faults vet unit bench-check bench bench-e2e fuzz-short fuzz e2e generate clean
+.PHONY: all tools pushgateway container-tools prometheus build run demo image test test-faults vet unit bench-check bench bench-e2e fuzz-short fuzz e2e deploy-test rules generate clean
 
 all: build
 
-tools: $(OCB) pushgateway
+tools: $(OCB) pushgateway container-tools prometheus
 
 $(OCB):
 	GOBIN=$(abspath $(BIN_DIR)) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
 
 pushgateway:
 	@scripts/install-pushgateway.sh
+
+container-tools:
+	@scripts/install-container-tools.sh
+
+prometheus:
+	@scripts/install-prometheus.sh
 
 build: $(COLLECTOR)
 
@@ -40,12 +47,17 @@ run: tools build
 demo: tools build
 	@scripts/demo.sh
 
-test: tools build vet unit bench-check fuzz-short e2e
+IMAGE ?= localhost/otelcol-pushgateway:dev
+image: container-tools build
+	IMAGE=$(IMAGE) scripts/build-image.sh
+
+test: tools build vet unit bench-check fuzz-short e2e deploy-test
 
 vet:
 	$(GO) vet ./...
 	cd e2e && $(GO) vet ./...
 	cd examples/batchjob && $(GO) vet ./...
+	cd deploy && $(GO) vet ./...
 
 unit:
 	$(GO) test -race -count=1 ./...
@@ -84,6 +96,19 @@ test-faults: tools build
 
 e2e: build
 	cd e2e && COLLECTOR_BIN=$(abspath $(COLLECTOR)) $(GO) test -count=1 ./...
+
+# deploy/: the container image built and run, the Kubernetes manifests and
+# Helm values decoded and wired, the scrape configuration and alerting
+# rules against a real Prometheus, the built collector and a real gateway.
+deploy-test: build
+	cd deploy && COLLECTOR_BIN=$(abspath $(COLLECTOR)) $(GO) test -count=1 ./...
+
+# The alerting rules: syntax and style (promtool check), and a unit test
+# of every alert firing and not firing (promtool test).
+rules:
+	promtool check rules deploy/prometheus/alerts.yaml
+	promtool test rules deploy/prometheus/alerts_test.yaml
+	promtool check config --syntax-only deploy/prometheus/prometheus.yaml
 
 # Regenerates internal/metadata and the generated tests from metadata.yaml.
 # mdatagen names the package after the folder, hence the link.

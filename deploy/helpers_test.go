@@ -1,0 +1,56 @@
+package deploy
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// repoRoot is the repository's root: the parent of deploy/.
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	return root
+}
+
+// collectorBinary is the ocb-built collector: $COLLECTOR_BIN (make deploy-test
+// sets it), else the repository's _build/otelcol-pushgateway, built if missing.
+func collectorBinary(t testing.TB) string {
+	t.Helper()
+	if bin := os.Getenv("COLLECTOR_BIN"); bin != "" {
+		return bin
+	}
+	root := repoRoot(t)
+	out, err := exec.Command("make", "-C", root, "build").CombinedOutput()
+	require.NoError(t, err, "make build:\n%s", out)
+	return filepath.Join(root, "_build", "otelcol-pushgateway")
+}
+
+// tool returns the path of a program the test needs. Without it the test
+// is skipped on a developer's machine and fails when CI is set: CI must
+// never pass by skipping. install names what installs it.
+func tool(t testing.TB, name, install string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	msg := "no " + name + " on PATH: " + install + " installs it (make tools runs it)"
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// readFile reads a file relative to the repository's root.
+func readFile(t testing.TB, rel string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), rel))
+	require.NoError(t, err)
+	return data
+}
