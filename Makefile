@@ -51,7 +51,7 @@ IMAGE ?= localhost/otelcol-pushgateway:dev
 image: container-tools build
 	IMAGE=$(IMAGE) scripts/build-image.sh
 
-test: tools build vet unit bench-check fuzz-short e2e deploy-test
+test: tools build vet unit bench-check fuzz-short e2e rules deploy-test
 
 vet:
 	$(GO) vet ./...
@@ -108,7 +108,7 @@ deploy-test: build
 rules:
 	promtool check rules deploy/prometheus/alerts.yaml
 	promtool test rules deploy/prometheus/alerts_test.yaml
-	promtool check config --syntax-only deploy/prometheus/prometheus.yaml
+	promtool check config deploy/prometheus/prometheus.yaml
 
 # Regenerates internal/metadata and the generated tests from metadata.yaml.
 # mdatagen names the package after the folder, hence the link.
