@@ -4,15 +4,21 @@ import (
 	"bufio"
 	"bytes"
 	"flag"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
+
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
 
 var update = flag.Bool("update", false, "rewrite generated files (deploy/kubernetes/prometheusrule.yaml)")
@@ -141,4 +147,133 @@ spec:
 	}
 	assert.Equal(t, out.String(), string(readFile(t, prometheusRuleFile)),
 		"%s is not what alerts.yaml makes: run go test -run TestPrometheusRule -update in deploy/", prometheusRuleFile)
+}
+
+// TestAlertMetricsExist runs the built collector against a real gateway,
+// makes it drop, ignore, limit and have refused some points, and requires
+// every metric the alerting rules read, with every label they select or
+// aggregate by, on its own /metrics: a rule on a misspelt metric would
+// never fire.
+func TestAlertMetricsExist(t *testing.T) {
+	gateway := testgateway.Start(t)
+	c := startCollector(t, `
+receivers:
+  otlp:
+    protocols:
+      http: {endpoint: "@HTTP@"}
+exporters:
+  pushgateway:
+    endpoint: `+gateway.URL+`
+    max_series_per_group: 2
+    retry_on_failure: {enabled: false}
+service:
+  pipelines:
+    metrics: {receivers: [otlp], exporters: [pushgateway]}
+  telemetry:
+    metrics:
+      readers:
+        - pull: {exporter: {prometheus: {host: 127.0.0.1, port: @TELEMETRY_PORT@}}}
+`)
+	now := time.Now().UnixNano()
+	// Delivered: pushes{outcome="success"}.
+	require.Equal(t, http.StatusOK, c.postOTLP(t, otlpGauges("ok", "rows", now, 1)))
+	// The gateway's own name: points_dropped{reason="reserved_name"}.
+	c.postOTLP(t, otlpGauges("reserved", "push_time_seconds", now, 1))
+	// An older point of a series held: stale_points.
+	require.Equal(t, http.StatusOK, c.postOTLP(t, otlpGauges("stale", "rows", now, 1)))
+	c.postOTLP(t, otlpGauges("stale", "rows", now-int64(time.Minute), 2))
+	// A third series in a group of at most two: series_limit_reached.
+	c.postOTLP(t, otlpGauges("limit", "rows", now, 1, 2, 3))
+	// A name another pusher holds as a counter: the gateway answers 400,
+	// groups_rejected.
+	gateway.Push(t, http.MethodPut, "/metrics/job/other-pusher", "text/plain", "# TYPE conflict counter\nconflict 1\n")
+	c.postOTLP(t, otlpGauges("rejected", "conflict", now, 1))
+
+	type use struct{ metric, label, matcher string }
+	var uses []use
+	metricRef := regexp.MustCompile(`(otelcol_[a-z0-9_]+)(\{([^}]*)\})?`)
+	matcherRef := regexp.MustCompile(`([a-z_]+)\s*(=~|!~|!=|=)\s*"([^"]*)"`)
+	byRef := regexp.MustCompile(`by\s*\(([^)]*)\)`)
+	for _, group := range loadRules(t).Groups {
+		for _, rule := range group.Rules {
+			var metrics []string
+			for _, ref := range metricRef.FindAllStringSubmatch(rule.Expr, -1) {
+				metrics = append(metrics, ref[1])
+				uses = append(uses, use{metric: ref[1]})
+				for _, m := range matcherRef.FindAllStringSubmatch(ref[3], -1) {
+					uses = append(uses, use{metric: ref[1], label: m[1], matcher: m[2] + m[3]})
+				}
+			}
+			for _, by := range byRef.FindAllStringSubmatch(rule.Expr, -1) {
+				for _, label := range strings.Split(by[1], ",") {
+					label = strings.TrimSpace(label)
+					if label == "job" || label == "instance" { // the scrape's target labels
+						continue
+					}
+					for _, metric := range metrics {
+						uses = append(uses, use{metric: metric, label: label})
+					}
+				}
+			}
+		}
+	}
+	require.NotEmpty(t, uses)
+
+	var missing []string
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		fams := c.selfMetrics(t)
+		missing = missing[:0]
+		for _, u := range uses {
+			if !hasSeries(fams[u.metric], u.label, u.matcher) {
+				missing = append(missing, fmt.Sprintf("%s with label %q %s", u.metric, u.label, u.matcher))
+			}
+		}
+		if len(missing) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	assert.Empty(t, missing, "what the alerting rules read is not on the built collector's /metrics")
+}
+
+// hasSeries reports whether the family has a series with the label (any
+// label when empty) whose value satisfies the matcher (=x, =~re, !=x,
+// !~re; any value when empty).
+func hasSeries(fam *dto.MetricFamily, label, matcher string) bool {
+	if fam == nil {
+		return false
+	}
+	for _, m := range fam.GetMetric() {
+		if label == "" {
+			return true
+		}
+		for _, pair := range m.GetLabel() {
+			if pair.GetName() != label {
+				continue
+			}
+			value := pair.GetValue()
+			switch {
+			case matcher == "":
+				return true
+			case strings.HasPrefix(matcher, "=~"):
+				if regexp.MustCompile("^(?:" + matcher[2:] + ")$").MatchString(value) {
+					return true
+				}
+			case strings.HasPrefix(matcher, "!~"):
+				if !regexp.MustCompile("^(?:" + matcher[2:] + ")$").MatchString(value) {
+					return true
+				}
+			case strings.HasPrefix(matcher, "!="):
+				if value != matcher[2:] {
+					return true
+				}
+			case strings.HasPrefix(matcher, "="):
+				if value == matcher[1:] {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
