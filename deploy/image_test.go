@@ -104,9 +104,9 @@ func checkImageFiles(t *testing.T, podman, image string) {
 		}
 	}
 	want := map[string]int64{
-		"otelcol-pushgateway":              0o755,
+		"otelcol-pushgateway":               0o755,
 		"etc/ssl/certs/ca-certificates.crt": 0o644,
-		"etc/otelcol/config.yaml":          0o644,
+		"etc/otelcol/config.yaml":           0o644,
 	}
 	assert.Len(t, files, len(want), "regular files in the image: %v", keys(files))
 	for path, mode := range want {

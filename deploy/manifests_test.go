@@ -158,10 +158,10 @@ func splitDocuments(t *testing.T, data []byte) [][]byte {
 // Kubernetes would.
 func TestManifestsDecodeStrictly(t *testing.T) {
 	for name, doc := range map[string]string{
-		"unknown field": "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {selectr: {a: b}}\n",
+		"unknown field":   "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {selectr: {a: b}}\n",
 		"duplicate field": "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {type: ClusterIP, type: NodePort}\n",
-		"unknown kind":  "apiVersion: v1\nkind: Servce\nmetadata: {name: x}\n",
-		"invalid name":  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: X_y}\n",
+		"unknown kind":    "apiVersion: v1\nkind: Servce\nmetadata: {name: x}\n",
+		"invalid name":    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: X_y}\n",
 		"operator CRD field": "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: x}\n" +
 			"spec: {selector: {}, endpoints: [{port: http, honor_labels: true}]}\n",
 	} {
