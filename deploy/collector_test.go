@@ -91,15 +91,22 @@ func (c *collector) selfMetrics(t *testing.T) map[string]*dto.MetricFamily {
 }
 
 // otlpGauges is an OTLP/JSON request with one resource (service.name
-// <service>, service.instance.id "i") holding one gauge point per value,
-// each with the attribute series=<index>, at time unixNano.
-func otlpGauges(service, name string, unixNano int64, values ...float64) string {
+// <service>, service.instance.id "i", and the extra attributes given as
+// key, value pairs) holding one gauge point per value, each with the
+// attribute series=<index>, at time unixNano.
+func otlpGauges(service, name string, unixNano int64, values []float64, extra ...string) string {
 	points := make([]string, len(values))
 	for i, v := range values {
 		points[i] = fmt.Sprintf(`{"asDouble":%g,"timeUnixNano":"%d","attributes":[{"key":"series","value":{"stringValue":"%d"}}]}`, v, unixNano, i)
 	}
-	return fmt.Sprintf(`{"resourceMetrics":[{"resource":{"attributes":[`+
-		`{"key":"service.name","value":{"stringValue":%q}},{"key":"service.instance.id","value":{"stringValue":"i"}}]},`+
+	attrs := []string{
+		fmt.Sprintf(`{"key":"service.name","value":{"stringValue":%q}}`, service),
+		`{"key":"service.instance.id","value":{"stringValue":"i"}}`,
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		attrs = append(attrs, fmt.Sprintf(`{"key":%q,"value":{"stringValue":%q}}`, extra[i], extra[i+1]))
+	}
+	return fmt.Sprintf(`{"resourceMetrics":[{"resource":{"attributes":[%s]},`+
 		`"scopeMetrics":[{"metrics":[{"name":%q,"gauge":{"dataPoints":[%s]}}]}]}]}`,
-		service, name, strings.Join(points, ","))
+		strings.Join(attrs, ","), name, strings.Join(points, ","))
 }

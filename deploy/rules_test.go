@@ -175,19 +175,27 @@ service:
         - pull: {exporter: {prometheus: {host: 127.0.0.1, port: @TELEMETRY_PORT@}}}
 `)
 	now := time.Now().UnixNano()
+	second := int64(time.Second)
+	one := []float64{1}
 	// Delivered: pushes{outcome="success"}.
-	require.Equal(t, http.StatusOK, c.postOTLP(t, otlpGauges("ok", "rows", now, 1)))
+	require.Equal(t, http.StatusOK, c.postOTLP(t, otlpGauges("ok", "rows", now, one)))
 	// The gateway's own name: points_dropped{reason="reserved_name"}.
-	c.postOTLP(t, otlpGauges("reserved", "push_time_seconds", now, 1))
+	c.postOTLP(t, otlpGauges("reserved", "push_time_seconds", now, one))
 	// An older point of a series held: stale_points.
-	require.Equal(t, http.StatusOK, c.postOTLP(t, otlpGauges("stale", "rows", now, 1)))
-	c.postOTLP(t, otlpGauges("stale", "rows", now-int64(time.Minute), 2))
+	require.Equal(t, http.StatusOK, c.postOTLP(t, otlpGauges("stale", "rows", now, one)))
+	c.postOTLP(t, otlpGauges("stale", "rows", now-60*second, []float64{2}))
 	// A third series in a group of at most two: series_limit_reached.
-	c.postOTLP(t, otlpGauges("limit", "rows", now, 1, 2, 3))
+	c.postOTLP(t, otlpGauges("limit", "rows", now, []float64{1, 2, 3}))
 	// A name another pusher holds as a counter: the gateway answers 400,
 	// groups_rejected.
 	gateway.Push(t, http.MethodPut, "/metrics/job/other-pusher", "text/plain", "# TYPE conflict counter\nconflict 1\n")
-	c.postOTLP(t, otlpGauges("rejected", "conflict", now, 1))
+	c.postOTLP(t, otlpGauges("rejected", "conflict", now, one))
+	// Two pods writing one series of one group, turn about:
+	// writer_conflicts.
+	for i := range int64(4) {
+		pod := []string{"pod-a", "pod-b"}[i%2]
+		c.postOTLP(t, otlpGauges("conflicts", "rows", now+i*second, []float64{float64(i)}, "k8s.pod.name", pod))
+	}
 
 	type use struct{ metric, label, matcher string }
 	var uses []use
