@@ -6,6 +6,7 @@
 # make test-faults  only the fault-injection suite (make test runs it too), with its results
 # make bench-e2e  the built collector under load against a real Pushgateway: points/s, CPU of both, their ratio
 # make image  the collector's container image (deploy/Dockerfile) from the built binary, with buildah, pulling nothing
+# make sizing  resident memory of the built collector and a real Pushgateway holding 100,000 series (docs/OPERATIONS.md)
 
 GO          ?= go
 BUILD_DIR   := _build
@@ -17,7 +18,7 @@ SOURCES     := $(wildcard *.go internal/*/*.go) go.mod go.sum builder-config.yam
 FUZZ_TARGETS := FuzzTranslate FuzzGroupKeyURL
 FUZZTIME    ?= 2m
 
-.PHONY: all tools pushgateway container-tools prometheus build run demo image test test-faults vet unit bench-check bench bench-e2e fuzz-short fuzz e2e deploy-test rules generate clean
+.PHONY: all tools pushgateway container-tools prometheus build run demo image sizing test test-faults vet unit bench-check bench bench-e2e fuzz-short fuzz e2e deploy-test rules generate clean
 
 all: build
 
@@ -102,6 +103,9 @@ e2e: build
 # rules against a real Prometheus, the built collector and a real gateway.
 deploy-test: build
 	cd deploy && COLLECTOR_BIN=$(abspath $(COLLECTOR)) $(GO) test -count=1 ./...
+
+sizing: build
+	cd deploy && COLLECTOR_BIN=$(abspath $(COLLECTOR)) $(GO) test -run '^$$' -bench BenchmarkSizing -benchtime=1x -count=1 ./...
 
 # The alerting rules: syntax and style (promtool check), and a unit test
 # of every alert firing and not firing (promtool test).

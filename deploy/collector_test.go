@@ -22,25 +22,51 @@ import (
 // collector is the built collector running on free 127.0.0.1 ports.
 type collector struct {
 	httpAddr, telemetryAddr string
+	pid                     int
 	logs                    *testgateway.LockedBuffer
 }
 
 // startCollector runs the built collector with config, in which @HTTP@
 // and @TELEMETRY_PORT@ are replaced by free ports, and waits until it
-// takes OTLP. It is stopped when the test ends.
-func startCollector(t *testing.T, config string) *collector {
-	t.Helper()
-	c := &collector{httpAddr: testgateway.FreeAddr(t), telemetryAddr: testgateway.FreeAddr(t), logs: &testgateway.LockedBuffer{}}
-	config = strings.NewReplacer("@HTTP@", c.httpAddr,
-		"@TELEMETRY_PORT@", c.telemetryAddr[strings.LastIndex(c.telemetryAddr, ":")+1:]).Replace(config)
-	file := filepath.Join(t.TempDir(), "config.yaml")
-	require.NoError(t, os.WriteFile(file, []byte(config), 0o600))
-	cmd := exec.Command(collectorBinary(t), "--config", file)
+// serves its own metrics. It is stopped when the test ends.
+func startCollector(tb testing.TB, config string) *collector {
+	tb.Helper()
+	return runCollector(tb, config, nil)
+}
+
+// startImageConfigCollector runs the built collector on the image's
+// default configuration (deploy/otelcol.yaml), its addresses moved to
+// free 127.0.0.1 ports with the environment variables it reads.
+func startImageConfigCollector(tb testing.TB, gatewayURL string) *collector {
+	tb.Helper()
+	return runCollector(tb, string(readFile(tb, "deploy/otelcol.yaml")), []string{
+		"PUSHGATEWAY_ENDPOINT=" + gatewayURL,
+		"OTLP_GRPC_LISTEN=" + testgateway.FreeAddr(tb),
+		"OTLP_HTTP_LISTEN=@HTTP@",
+		"HEALTH_CHECK_LISTEN=" + testgateway.FreeAddr(tb),
+		"TELEMETRY_LISTEN_HOST=127.0.0.1",
+		"TELEMETRY_LISTEN_PORT=@TELEMETRY_PORT@",
+	})
+}
+
+func runCollector(tb testing.TB, config string, env []string) *collector {
+	tb.Helper()
+	c := &collector{httpAddr: testgateway.FreeAddr(tb), telemetryAddr: testgateway.FreeAddr(tb), logs: &testgateway.LockedBuffer{}}
+	placeholders := strings.NewReplacer("@HTTP@", c.httpAddr,
+		"@TELEMETRY_PORT@", c.telemetryAddr[strings.LastIndex(c.telemetryAddr, ":")+1:])
+	file := filepath.Join(tb.TempDir(), "config.yaml")
+	require.NoError(tb, os.WriteFile(file, []byte(placeholders.Replace(config)), 0o600))
+	cmd := exec.Command(collectorBinary(tb), "--config", file)
+	cmd.Env = os.Environ()
+	for _, e := range env {
+		cmd.Env = append(cmd.Env, placeholders.Replace(e))
+	}
 	cmd.Stdout, cmd.Stderr = c.logs, c.logs
-	require.NoError(t, cmd.Start())
+	require.NoError(tb, cmd.Start())
+	c.pid = cmd.Process.Pid
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-exited:
@@ -48,15 +74,15 @@ func startCollector(t *testing.T, config string) *collector {
 			_ = cmd.Process.Kill()
 			<-exited
 		}
-		if t.Failed() {
-			t.Logf("collector log:\n%s", c.logs.String())
+		if tb.Failed() {
+			tb.Logf("collector log:\n%s", c.logs.String())
 		}
 	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		select {
 		case <-exited:
-			t.Fatalf("the collector exited:\n%s", c.logs.String())
+			tb.Fatalf("the collector exited:\n%s", c.logs.String())
 		default:
 		}
 		resp, err := http.Get("http://" + c.telemetryAddr + "/metrics")
@@ -66,28 +92,42 @@ func startCollector(t *testing.T, config string) *collector {
 				return c
 			}
 		}
-		require.True(t, time.Now().Before(deadline), "the collector did not serve its metrics within 20s")
+		require.True(tb, time.Now().Before(deadline), "the collector did not serve its metrics within 20s")
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-// postOTLP sends an OTLP/JSON metrics request and returns the status.
-func (c *collector) postOTLP(t *testing.T, body string) int {
-	t.Helper()
+// post sends an OTLP/JSON metrics request and returns the status.
+func (c *collector) post(tb testing.TB, body string) int {
+	tb.Helper()
 	resp, err := http.Post("http://"+c.httpAddr+"/v1/metrics", "application/json", strings.NewReader(body))
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	resp.Body.Close()
 	return resp.StatusCode
 }
 
 // selfMetrics is the collector's own /metrics, parsed.
-func (c *collector) selfMetrics(t *testing.T) map[string]*dto.MetricFamily {
-	t.Helper()
-	body := httpGet(t, "http://"+c.telemetryAddr+"/metrics")
+func (c *collector) selfMetrics(tb testing.TB) map[string]*dto.MetricFamily {
+	tb.Helper()
+	body := httpGet(tb, "http://"+c.telemetryAddr+"/metrics")
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := parser.TextToMetricFamilies(bytes.NewReader([]byte(body)))
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	return fams
+}
+
+// successfulPushes is the collector's count of pushes the gateway took.
+func (c *collector) successfulPushes(tb testing.TB) int {
+	tb.Helper()
+	total := 0.0
+	for _, m := range c.selfMetrics(tb)["otelcol_exporter_pushgateway_pushes"].GetMetric() {
+		for _, label := range m.GetLabel() {
+			if label.GetName() == "outcome" && label.GetValue() == "success" {
+				total += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return int(total)
 }
 
 // otlpGauges is an OTLP/JSON request with one resource (service.name

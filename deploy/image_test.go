@@ -267,7 +267,7 @@ func sendGauge(t *testing.T, httpAddr, service, instance string, value float64) 
 	require.NoError(t, provider.Shutdown(ctx), "exporting OTLP to %s", httpAddr)
 }
 
-func httpGet(t *testing.T, url string) string {
+func httpGet(t testing.TB, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
 	require.NoError(t, err)

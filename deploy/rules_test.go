@@ -178,23 +178,23 @@ service:
 	second := int64(time.Second)
 	one := []float64{1}
 	// Delivered: pushes{outcome="success"}.
-	require.Equal(t, http.StatusOK, c.postOTLP(t, otlpGauges("ok", "rows", now, one)))
+	require.Equal(t, http.StatusOK, c.post(t, otlpGauges("ok", "rows", now, one)))
 	// The gateway's own name: points_dropped{reason="reserved_name"}.
-	c.postOTLP(t, otlpGauges("reserved", "push_time_seconds", now, one))
+	c.post(t, otlpGauges("reserved", "push_time_seconds", now, one))
 	// An older point of a series held: stale_points.
-	require.Equal(t, http.StatusOK, c.postOTLP(t, otlpGauges("stale", "rows", now, one)))
-	c.postOTLP(t, otlpGauges("stale", "rows", now-60*second, []float64{2}))
+	require.Equal(t, http.StatusOK, c.post(t, otlpGauges("stale", "rows", now, one)))
+	c.post(t, otlpGauges("stale", "rows", now-60*second, []float64{2}))
 	// A third series in a group of at most two: series_limit_reached.
-	c.postOTLP(t, otlpGauges("limit", "rows", now, []float64{1, 2, 3}))
+	c.post(t, otlpGauges("limit", "rows", now, []float64{1, 2, 3}))
 	// A name another pusher holds as a counter: the gateway answers 400,
 	// groups_rejected.
 	gateway.Push(t, http.MethodPut, "/metrics/job/other-pusher", "text/plain", "# TYPE conflict counter\nconflict 1\n")
-	c.postOTLP(t, otlpGauges("rejected", "conflict", now, one))
+	c.post(t, otlpGauges("rejected", "conflict", now, one))
 	// Two pods writing one series of one group, turn about:
 	// writer_conflicts.
 	for i := range int64(4) {
 		pod := []string{"pod-a", "pod-b"}[i%2]
-		c.postOTLP(t, otlpGauges("conflicts", "rows", now+i*second, []float64{float64(i)}, "k8s.pod.name", pod))
+		c.post(t, otlpGauges("conflicts", "rows", now+i*second, []float64{float64(i)}, "k8s.pod.name", pod))
 	}
 
 	type use struct{ metric, label, matcher string }
