@@ -7,6 +7,7 @@
 # make bench-e2e  the built collector under load against a real Pushgateway: points/s, CPU of both, their ratio
 # make image  the collector's container image (deploy/Dockerfile) from the built binary, with buildah, pulling nothing
 # make sizing  resident memory of the built collector and a real Pushgateway holding 100,000 series (docs/OPERATIONS.md)
+# make build-tier1  tier 1 of the scale-out layout (docs/SCALING.md): ocb, the load-balancing exporter
 
 GO          ?= go
 BUILD_DIR   := _build
@@ -14,11 +15,13 @@ BIN_DIR     := $(BUILD_DIR)/bin
 OCB_VERSION := v0.165.0
 OCB         := $(BIN_DIR)/builder
 COLLECTOR   := $(BUILD_DIR)/otelcol-pushgateway
+TIER1       := $(BUILD_DIR)/tier1/otelcol-tier1
+TIER1_CONFIG := deploy/tier1/builder-config.yaml
 SOURCES     := $(wildcard *.go internal/*/*.go) go.mod go.sum builder-config.yaml
 FUZZ_TARGETS := FuzzTranslate FuzzGroupKeyURL
 FUZZTIME    ?= 2m
 
-.PHONY: all tools pushgateway container-tools prometheus build run demo image sizing test test-faults vet unit bench-check bench bench-e2e fuzz-short fuzz e2e deploy-test rules generate clean
+.PHONY: all tools pushgateway container-tools prometheus build build-tier1 run demo image sizing test test-faults vet unit bench-check bench bench-e2e fuzz-short fuzz e2e deploy-test rules generate clean
 
 all: build
 
@@ -40,6 +43,14 @@ build: $(COLLECTOR)
 
 $(COLLECTOR): $(OCB) $(SOURCES)
 	$(OCB) --config builder-config.yaml
+	@touch $@
+
+# Tier 1 routes jobs to tier-2 collectors (the collector above); it has
+# none of this repository's code, only contrib's load-balancing exporter.
+build-tier1: $(TIER1)
+
+$(TIER1): $(OCB) $(TIER1_CONFIG)
+	$(OCB) --config $(TIER1_CONFIG)
 	@touch $@
 
 run: tools build
