@@ -45,6 +45,12 @@ type collector struct {
 	cmd                *exec.Cmd
 	logs               *testgateway.LockedBuffer
 	exited             chan error
+
+	// What start runs: the binary, its configuration file and the
+	// environment it adds.
+	bin, configPath string
+	env             []string
+	usesHTTP        bool
 }
 
 // startCollector runs the collector with OTLP on free ports, exporting to
@@ -76,30 +82,54 @@ service:
 // configuration become the free addresses it listens on.
 func startCollectorWithConfig(t testing.TB, config string) *collector {
 	t.Helper()
+	return startCollectorBinary(t, collectorBinary(t), config)
+}
+
+// startCollectorBinary runs the collector binary bin (the ocb-built
+// collector or another ocb build, such as tier 1 of the scale-out layout)
+// with config and the extra environment env ("NAME=value"), and waits
+// until it accepts OTLP. "@GRPC@" and "@HTTP@", in the configuration and in
+// env's values, become the free addresses it listens on.
+func startCollectorBinary(t testing.TB, bin, config string, env ...string) *collector {
+	t.Helper()
 	c := &collector{
 		grpcAddr: testgateway.FreeAddr(t),
 		httpAddr: testgateway.FreeAddr(t),
 		logs:     &testgateway.LockedBuffer{},
-		exited:   make(chan error, 1),
+		bin:      bin,
+		usesHTTP: strings.Contains(config+strings.Join(env, "\n"), "@HTTP@"),
 	}
-	config = strings.NewReplacer("@GRPC@", c.grpcAddr, "@HTTP@", c.httpAddr).Replace(config)
-	path := filepath.Join(t.TempDir(), "otelcol.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(config), 0o600))
-
-	c.cmd = exec.Command(collectorBinary(t), "--config", path)
-	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
-	require.NoError(t, c.cmd.Start())
-	go func() { c.exited <- c.cmd.Wait() }()
+	placeholders := strings.NewReplacer("@GRPC@", c.grpcAddr, "@HTTP@", c.httpAddr)
+	config = placeholders.Replace(config)
+	for _, kv := range env {
+		c.env = append(c.env, placeholders.Replace(kv))
+	}
+	c.configPath = filepath.Join(t.TempDir(), "otelcol.yaml")
+	require.NoError(t, os.WriteFile(c.configPath, []byte(config), 0o600))
 	t.Cleanup(func() {
 		c.stop(t)
 		if t.Failed() {
-			t.Logf("collector config:\n%s\ncollector output:\n%s", config, c.logs.String())
+			t.Logf("collector config:\n%s\nenvironment: %q\ncollector output:\n%s", config, c.env, c.logs.String())
 		}
 	})
+	c.start(t)
+	return c
+}
+
+// start runs the collector, on the addresses it had if it ran before, and
+// waits until it accepts OTLP.
+func (c *collector) start(t testing.TB) {
+	t.Helper()
+	c.exited = make(chan error, 1)
+	c.cmd = exec.Command(c.bin, "--config", c.configPath)
+	c.cmd.Env = append(os.Environ(), c.env...)
+	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
+	require.NoError(t, c.cmd.Start())
+	cmd, exited := c.cmd, c.exited
+	go func() { exited <- cmd.Wait() }()
 
 	deadline := time.Now().Add(30 * time.Second)
-	usesHTTP := strings.Contains(config, c.httpAddr)
-	for !listening(c.grpcAddr) || (usesHTTP && !listening(c.httpAddr)) {
+	for !listening(c.grpcAddr) || (c.usesHTTP && !listening(c.httpAddr)) {
 		select {
 		case err := <-c.exited:
 			t.Fatalf("collector exited before accepting OTLP: %v\n%s", err, c.logs.String())
@@ -108,13 +138,12 @@ func startCollectorWithConfig(t testing.TB, config string) *collector {
 		require.True(t, time.Now().Before(deadline), "collector not listening after 30s:\n%s", c.logs.String())
 		time.Sleep(50 * time.Millisecond)
 	}
-	return c
 }
 
 // stop sends SIGTERM and waits for a clean exit.
 func (c *collector) stop(t testing.TB) {
-	if c.cmd.ProcessState != nil {
-		return
+	if c.cmd == nil || c.cmd.Process == nil || c.cmd.ProcessState != nil {
+		return // never started, or already exited
 	}
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	select {
