@@ -8,6 +8,7 @@
 # make image  the collector's container image (deploy/Dockerfile) from the built binary, with buildah, pulling nothing
 # make sizing  resident memory of the built collector and a real Pushgateway holding 100,000 series (docs/OPERATIONS.md)
 # make build-tier1  tier 1 of the scale-out layout (docs/SCALING.md): ocb, the load-balancing exporter
+# make test-scale  only the scale-out tests (make test runs them too)
 
 GO          ?= go
 BUILD_DIR   := _build
@@ -21,7 +22,7 @@ SOURCES     := $(wildcard *.go internal/*/*.go) go.mod go.sum builder-config.yam
 FUZZ_TARGETS := FuzzTranslate FuzzGroupKeyURL
 FUZZTIME    ?= 2m
 
-.PHONY: all tools pushgateway container-tools prometheus build build-tier1 run demo image sizing test test-faults vet unit bench-check bench bench-e2e fuzz-short fuzz e2e deploy-test rules generate clean
+.PHONY: all tools pushgateway container-tools prometheus build build-tier1 run demo image sizing test test-faults test-scale vet unit bench-check bench bench-e2e fuzz-short fuzz e2e deploy-test rules generate clean
 
 all: build
 
@@ -63,7 +64,7 @@ IMAGE ?= localhost/otelcol-pushgateway:dev
 image: container-tools build
 	IMAGE=$(IMAGE) scripts/build-image.sh
 
-test: tools build vet unit bench-check fuzz-short e2e rules deploy-test
+test: tools build build-tier1 vet unit bench-check fuzz-short e2e rules deploy-test
 
 vet:
 	$(GO) vet ./...
@@ -106,8 +107,14 @@ test-faults: tools build
 	bash -o pipefail -c "$(GO) test -race -count=1 -run '^TestFault' -v . | $(FAULT_LINES)"
 	cd e2e && COLLECTOR_BIN=$(abspath $(COLLECTOR)) bash -o pipefail -c "$(GO) test -count=1 -run '^TestFault' -v ./... | $(FAULT_LINES)"
 
-e2e: build
-	cd e2e && COLLECTOR_BIN=$(abspath $(COLLECTOR)) $(GO) test -count=1 ./...
+E2E_BINS = COLLECTOR_BIN=$(abspath $(COLLECTOR)) TIER1_BIN=$(abspath $(TIER1))
+
+e2e: build build-tier1
+	cd e2e && $(E2E_BINS) $(GO) test -count=1 ./...
+
+# The scale-out layout's tests alone (e2e/scaleout_test.go).
+test-scale: tools build build-tier1
+	cd e2e && $(E2E_BINS) $(GO) test -count=1 -v -run '^TestScaleOut' ./...
 
 # deploy/: the container image built and run, the Kubernetes manifests and
 # Helm values decoded and wired, the scrape configuration and alerting
