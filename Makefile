@@ -9,6 +9,7 @@
 # make sizing  resident memory of the built collector and a real Pushgateway holding 100,000 series (docs/OPERATIONS.md)
 # make build-tier1  tier 1 of the scale-out layout (docs/SCALING.md): ocb, the load-balancing exporter
 # make test-scale  only the scale-out tests (make test runs them too)
+# make bench-scale  one fleet through tier 1 into one gateway, then two: points/s and CPU of each tier
 
 GO          ?= go
 BUILD_DIR   := _build
@@ -22,7 +23,7 @@ SOURCES     := $(wildcard *.go internal/*/*.go) go.mod go.sum builder-config.yam
 FUZZ_TARGETS := FuzzTranslate FuzzGroupKeyURL
 FUZZTIME    ?= 2m
 
-.PHONY: all tools pushgateway container-tools prometheus build build-tier1 run demo image sizing test test-faults test-scale vet unit bench-check bench bench-e2e fuzz-short fuzz e2e deploy-test rules generate clean
+.PHONY: all tools pushgateway container-tools prometheus build build-tier1 run demo image sizing test test-faults test-scale vet unit bench-check bench bench-e2e bench-scale fuzz-short fuzz e2e deploy-test rules generate clean
 
 all: build
 
@@ -131,6 +132,11 @@ rules:
 	promtool check rules deploy/prometheus/alerts.yaml
 	promtool test rules deploy/prometheus/alerts_test.yaml
 	promtool check config deploy/prometheus/prometheus.yaml
+
+# One fleet through tier 1 into one tier-2 collector and gateway, then into
+# two of each, fresh processes each time (SCALE_ROUNDS changes its size).
+bench-scale: build build-tier1
+	cd e2e && $(E2E_BINS) $(GO) test -run '^$$' -bench BenchmarkTwoTier -benchtime=1x -count=1 ./...
 
 # Regenerates internal/metadata and the generated tests from metadata.yaml.
 # mdatagen names the package after the folder, hence the link.

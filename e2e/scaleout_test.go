@@ -228,14 +228,19 @@ func gaugeValue(round, i int) float64 {
 // setRound stamps every point of every job with round's values and time.
 func (f *fleet) setRound(round int, ts pcommon.Timestamp) {
 	for _, j := range f.jobs {
-		for i, dp := range j.gauge {
-			dp.SetTimestamp(ts)
-			dp.SetDoubleValue(gaugeValue(round, i))
-		}
-		j.rounds.SetTimestamp(ts)
-		j.rounds.SetIntValue(int64(round))
-		j.resource.PutInt("process.pid", int64(1000+round))
+		j.setRound(round, ts)
 	}
+}
+
+// setRound stamps every point of the job with round's values and time.
+func (j *fleetJob) setRound(round int, ts pcommon.Timestamp) {
+	for i, dp := range j.gauge {
+		dp.SetTimestamp(ts)
+		dp.SetDoubleValue(gaugeValue(round, i))
+	}
+	j.rounds.SetTimestamp(ts)
+	j.rounds.SetIntValue(int64(round))
+	j.resource.PutInt("process.pid", int64(1000+round))
 }
 
 // send exports every job's request, each job from its own goroutine, as a
