@@ -54,7 +54,7 @@ func TestGroupTTLDeletesOnlyIdleGroups(t *testing.T) {
 			assert.NotNil(t, gw.Group(t, map[string]string{"job": "idle"}), "not before its TTL (%dms)", 100*(i+1))
 		}
 	}
-	assert.Nil(t, gw.Group(t, map[string]string{"job": "idle"}), "the idle group is deleted at the gateway after its TTL")
+	gw.WaitNoGroup(t, map[string]string{"job": "idle"}, 5*time.Second) // deleted at the gateway after its TTL
 	assert.NotNil(t, gw.Group(t, map[string]string{"job": "busy"}), "a group that gets data stays")
 	assert.NotNil(t, gw.Group(t, map[string]string{"job": "not-ours"}), "other pushers' groups are untouched")
 	metadatatest.AssertEqualExporterPushgatewayGroupsExpired(t, exp.tel,
@@ -83,6 +83,8 @@ func TestDeleteOnShutdown(t *testing.T) {
 	require.Eventually(t, func() bool { return len(gw.Groups(t)) == 3 }, 5*time.Second, 20*time.Millisecond)
 
 	require.NoError(t, exp.Shutdown(context.Background()))
+	gw.WaitNoGroup(t, map[string]string{"job": "a"}, 5*time.Second)
+	gw.WaitNoGroup(t, map[string]string{"job": "b"}, 5*time.Second)
 	groups := gw.Groups(t)
 	require.Len(t, groups, 1, "the exporter's groups are gone: %+v", groups)
 	assert.Equal(t, "not-ours", groups[0].Labels["job"])
@@ -142,7 +144,9 @@ func TestRateLimitDelaysPushesAndDeletes(t *testing.T) {
 		clk.Advance(50 * time.Millisecond)
 	}
 	require.NoError(t, <-done)
-	assert.Empty(t, gw.Groups(t))
+	for i := range groups {
+		gw.WaitNoGroup(t, map[string]string{"job": "job", "instance": string(rune('a' + i))}, 5*time.Second)
+	}
 	methods := rec.methods()
 	assert.Len(t, methods, 2*groups)
 	for _, m := range methods[groups:] {

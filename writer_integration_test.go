@@ -111,7 +111,7 @@ func TestIntegrationEndedSeriesLeaveTheGateway(t *testing.T) {
 	// Its last series ends: the group is deleted at the gateway, then
 	// forgotten, and a resync does not bring it back.
 	exp.send(t, job, func(r *testResource) { r.gauge("up", "", 30, 0, map[string]any{"target": "b"}).ended() })
-	assert.Nil(t, gw.Group(t, map[string]string{"job": "scraped"}))
+	gw.WaitNoGroup(t, map[string]string{"job": "scraped"}, 5*time.Second)
 	assert.Zero(t, exp.states.groupCount())
 	exp.publisher.resync(context.Background())
 	assert.Empty(t, gw.Groups(t))

@@ -331,6 +331,20 @@ func (g *Gateway) WaitGroup(t testing.TB, labels map[string]string, timeout time
 	}
 }
 
+// WaitNoGroup polls until the gateway holds no group with exactly these
+// labels, or fails the test after timeout. The gateway answers a DELETE
+// with 202 before it applies it, so a test that checks a delete waits.
+func (g *Gateway) WaitNoGroup(t testing.TB, labels map[string]string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for g.Group(t, labels) != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("group %v still held after %s", labels, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // Scrape returns the gateway's /metrics, parsed, as Prometheus would see it.
 func (g *Gateway) Scrape(t testing.TB) map[string]*dto.MetricFamily {
 	t.Helper()
