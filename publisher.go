@@ -91,7 +91,10 @@ func (p *publisher) pushLocked(ctx context.Context, g *groupState, force bool) e
 	if err := p.encode(buf, g); err != nil {
 		return consumererror.NewPermanent(fmt.Errorf("pushing group %s: %w", g.key, err))
 	}
-	hash := maphash.Bytes(bodySeed, buf.Bytes())
+	var hash uint64
+	if p.heartbeat > 0 {
+		hash = maphash.Bytes(bodySeed, buf.Bytes())
+	}
 	if !force && p.heartbeat > 0 && g.pub.pushed && hash == g.pub.ackedHash && p.clock.Now().Sub(g.pub.ackedAt) < p.heartbeat {
 		g.pub.acked = max(g.pub.acked, version)
 		p.telemetry.ExporterPushgatewayPushesSkipped.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", "unchanged")))
