@@ -61,7 +61,8 @@ func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, erro
 	}
 	states := newGroupStates(cfg.MaxSeries, cfg.MaxSeriesPerGroup).
 		withAggregation(cfg.Aggregation).
-		withSeriesTTL(cfg.SeriesTTL)
+		withSeriesTTL(cfg.SeriesTTL).
+		withKeptFamilies(cfg.Method == MethodPost)
 	err = errors.Join(
 		tb.RegisterExporterPushgatewaySeriesCallback(func(_ context.Context, o metric.Int64Observer) error {
 			o.Observe(states.series.Load())
@@ -161,6 +162,9 @@ type touchedGroup struct {
 // retried, only their part of the batch is returned for retry; refusals that
 // cannot succeed are logged, counted and dropped.
 func (e *pushgatewayExporter) pushMetrics(ctx context.Context, md pmetric.Metrics) error {
+	if err := e.publisher.learn(ctx); err != nil {
+		return err
+	}
 	touched, permanent := e.fold(ctx, md)
 
 	var (

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 )
@@ -99,6 +101,58 @@ func (c *gatewayClient) delete(ctx context.Context, key groupKey) error {
 		return nil
 	}
 	return fmt.Errorf("deleting group %s at %s: %s%s", key, c.display, resp.Status, formatReason(reason))
+}
+
+// families returns the name and type of every metric family the gateway
+// holds in any group (from its API, /api/v1/metrics), but for the ones it
+// writes into every group itself. A gateway that holds a name with two
+// types gives the first one it lists.
+func (c *gatewayClient) families(ctx context.Context) (map[string]dto.MetricType, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/metrics", http.NoBody)
+	if err != nil {
+		return nil, fmt.Errorf("reading the groups at %s: building request: %w", c.display, err)
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		err = fmt.Errorf("reading the groups at %s: %w", c.display, redactURLError(err))
+		if isTLSRefusal(err) {
+			return nil, consumererror.NewPermanent(err)
+		}
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		reason, _ := io.ReadAll(io.LimitReader(resp.Body, maxReasonBytes))
+		return nil, &apiError{fmt.Errorf("reading the groups at %s: %s%s", c.display, resp.Status, formatReason(reason)), resp.StatusCode}
+	}
+	var body struct {
+		Data []map[string]json.RawMessage `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return nil, fmt.Errorf("reading the groups at %s: %w", c.display, err)
+	}
+	out := map[string]dto.MetricType{}
+	for _, group := range body.Data {
+		for name, raw := range group {
+			var family struct {
+				Type string `json:"type"`
+			}
+			if name == "labels" || name == "last_push_successful" || gatewayReserved(name) || json.Unmarshal(raw, &family) != nil {
+				continue
+			}
+			typ, ok := dto.MetricType_value[family.Type]
+			if _, seen := out[name]; ok && !seen {
+				out[name] = dto.MetricType(typ)
+			}
+		}
+	}
+	return out, nil
+}
+
+// apiError is a gateway's refusal of an API request, with its status.
+type apiError struct {
+	error
+	status int
 }
 
 // classifyStatus decides, in one place, whether a refused push is retried.

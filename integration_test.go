@@ -10,7 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/config/configcompression"
 	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadatatest"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
 
@@ -186,8 +190,12 @@ func TestIntegrationPutAndPost(t *testing.T) {
 // names the group and carries the gateway's reason.
 func TestIntegrationRejectedGroupDoesNotBlockOthers(t *testing.T) {
 	gw := testgateway.Start(t)
-	gw.Push(t, "PUT", "/metrics/job/legacy", "text/plain; version=0.0.4", "# TYPE clash_total gauge\nclash_total 1\n")
 	exp := startExporter(t, gw.URL, nil)
+	warmUp := newTestBatch()
+	warmUp.resource(map[string]any{"service.name": "before"}).gauge("fine", "", 0, 0, nil)
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), warmUp.md))
+	// Another pusher, after the exporter read what the gateway held.
+	gw.Push(t, "PUT", "/metrics/job/legacy", "text/plain; version=0.0.4", "# TYPE clash_total gauge\nclash_total 1\n")
 
 	b := newTestBatch()
 	b.resource(map[string]any{"service.name": "before"}).gauge("fine", "", 1, 1, nil)
@@ -206,6 +214,31 @@ func TestIntegrationRejectedGroupDoesNotBlockOthers(t *testing.T) {
 			assert.Equal(t, value, grp.Families["fine"].Metrics[0].Value)
 		}
 	}
+}
+
+// TestIntegrationFamiliesHeldBeforeStartAreRespected starts the exporter
+// against a gateway that holds a family from an earlier run (or another
+// pusher): a family of that name with another type is dropped as a
+// name conflict, not pushed, so the rest of its group still arrives.
+func TestIntegrationFamiliesHeldBeforeStartAreRespected(t *testing.T) {
+	gw := testgateway.Start(t)
+	gw.Push(t, "PUT", "/metrics/job/legacy", "text/plain; version=0.0.4", "# TYPE clash_total gauge\nclash_total 1\n# TYPE lat histogram\nlat_bucket{le=\"+Inf\"} 1\nlat_sum 1\nlat_count 1\n")
+	tel, set := telemetrySettings(t)
+	exp, _ := startExporterWithSettings(t, gw.URL, nil, set)
+
+	b := newTestBatch()
+	b.resource(map[string]any{"service.name": "new", "service.instance.id": "i"}).
+		sum("clash", "", true, 1, 5, nil). // a counter: the gateway holds a gauge of that name
+		gauge("lat_count", "", 1, 1, nil). // a histogram owns that name
+		gauge("fine", "", 1, 2, nil)
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md), "nothing the gateway would refuse is pushed")
+
+	grp := gw.Group(t, map[string]string{"job": "new", "instance": "i"})
+	require.NotNil(t, grp)
+	assert.ElementsMatch(t, []string{"fine", "push_time_seconds", "push_failure_time_seconds"}, familyNames(grp))
+	metadatatest.AssertEqualExporterPushgatewayPointsDropped(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: 2, Attributes: attribute.NewSet(attribute.String("reason", "name_conflict"))}},
+		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 }
 
 func assertFamily(t *testing.T, grp *testgateway.Group, name, typ string, labels map[string]string, value string) {

@@ -36,6 +36,51 @@ type publisher struct {
 	telemetry *metadata.TelemetryBuilder
 	logger    *zap.Logger
 	bufPool   sync.Pool
+	learning
+}
+
+// learned says whether the publisher read the families the gateway held
+// when it started. Guarded by learnMu.
+type learning struct {
+	learnMu sync.Mutex
+	learned bool
+}
+
+// learn reads, once, the families the gateway holds in groups the exporter
+// does not (pushed before the collector started, by it or by others), so
+// that no family the exporter pushes conflicts with them. It runs before
+// the first batch is folded; until it succeeds every batch fails, as a
+// retryable error (the gateway is not reachable then, so no push could
+// succeed either). A gateway that refuses the request (a proxy that lets
+// only pushes through) is not asked again: the exporter then knows only
+// its own groups.
+func (p *publisher) learn(ctx context.Context) error {
+	p.learnMu.Lock()
+	defer p.learnMu.Unlock()
+	if p.learned {
+		return nil
+	}
+	families, err := p.gateway.families(ctx)
+	var refused *apiError
+	switch {
+	case errors.As(err, &refused) && refused.status >= 400 && refused.status < 500:
+		p.logger.Warn("The Pushgateway's API is not reachable: families pushed before the collector started are unknown, "+
+			"and a family of another type under one of their names would be refused by the gateway", zap.Error(err))
+	case err != nil:
+		return err
+	}
+	var conflicts []string
+	for name, typ := range families {
+		if known, conflict := p.states.names.learn(name, typ); conflict {
+			conflicts = append(conflicts, name+" ("+known.String()+", "+typ.String()+")")
+		}
+	}
+	if len(conflicts) > 0 {
+		p.logger.Warn("The Pushgateway holds families whose names clash with the exporter's; those families are not pushed",
+			zap.Strings("families", conflicts))
+	}
+	p.learned = true
+	return nil
 }
 
 // publishing is what the publisher remembers of a group's pushes. It is
@@ -163,7 +208,7 @@ func (p *publisher) expireGroup(ctx context.Context, g *groupState, cutoff time.
 		p.logger.Warn("Could not delete an expired group; will try again", zap.Error(err))
 		return
 	}
-	if p.states.remove(g, cutoff) {
+	if p.states.remove(g, cutoff, false) {
 		p.telemetry.ExporterPushgatewayGroupsExpired.Add(ctx, 1, metric.WithAttributes(attribute.String("action", "deleted")))
 		p.logger.Debug("Deleted an expired group", zap.Stringer("group", g.key))
 		return
@@ -181,7 +226,7 @@ func (p *publisher) expireGroup(ctx context.Context, g *groupState, cutoff time.
 func (p *publisher) forget(ctx context.Context, cutoff time.Time) {
 	for _, g := range p.states.expired(cutoff) {
 		g.pushMu.Lock()
-		if p.states.remove(g, cutoff) {
+		if p.states.remove(g, cutoff, true) {
 			p.telemetry.ExporterPushgatewayGroupsExpired.Add(ctx, 1, metric.WithAttributes(attribute.String("action", "forgotten")))
 			p.logger.Debug("Forgot an idle group; the gateway keeps it", zap.Stringer("group", g.key))
 		}

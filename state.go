@@ -32,20 +32,11 @@ type groupStates struct {
 	// one more per writer of a series beyond its first.
 	series atomic.Int64
 
-	// names holds every family name held in any group, with its type and
-	// the number of groups that hold it. The gateway checks every push
-	// against all the groups it holds: one name has one type, and a
-	// histogram or summary owns its name's _count and _sum (a histogram
-	// also _bucket). A group that broke either would be refused on every
-	// push from then on.
-	namesMu sync.Mutex
-	names   map[string]*nameUse
-}
-
-// nameUse is one family name held in some groups.
-type nameUse struct {
-	typ    dto.MetricType
-	groups int
+	// names are the family names the gateway holds, with their types.
+	names *gatewayNames
+	// keepsFamilies says the gateway keeps a family the exporter no
+	// longer pushes for a group it holds (method post).
+	keepsFamilies bool
 }
 
 func newGroupStates(maxSeries, maxSeriesPerGroup int) *groupStates {
@@ -53,7 +44,7 @@ func newGroupStates(maxSeries, maxSeriesPerGroup int) *groupStates {
 		maxSeries: int64(maxSeries), maxSeriesPerGroup: maxSeriesPerGroup,
 		aggregation: AggregationConfig{Mode: AggregationNone, Gauges: GaugesLast},
 		now:         time.Now,
-		groups:      map[string]*groupState{}, names: map[string]*nameUse{},
+		groups:      map[string]*groupState{}, names: newGatewayNames(),
 	}
 }
 
@@ -66,6 +57,13 @@ func (s *groupStates) withAggregation(cfg AggregationConfig) *groupStates {
 // withSeriesTTL sets series_ttl (0: off).
 func (s *groupStates) withSeriesTTL(ttl time.Duration) *groupStates {
 	s.seriesTTL = ttl
+	return s
+}
+
+// withKeptFamilies says the gateway keeps a family the exporter stops
+// pushing for a group (method post).
+func (s *groupStates) withKeptFamilies(kept bool) *groupStates {
+	s.keepsFamilies = kept
 	return s
 }
 
@@ -191,7 +189,7 @@ type applyResult struct {
 	// a later version delivers the apply's points.
 	version uint64
 	// drops are the points not taken: families whose name conflicts with
-	// a family held in some group (see groupStates.names), histograms that
+	// a family the gateway holds (see gatewayNames), histograms that
 	// cannot be added to other writers' total.
 	drops []drop
 	// stale are the points ignored because their series held a newer one,
@@ -280,7 +278,7 @@ func (s *groupStates) applyFamily(fo *folder, f *family) (changed bool) {
 	if fs == nil && !slices.ContainsFunc(f.points, func(p point) bool { return !p.ended }) {
 		return false // only ends of series not held
 	}
-	if (fs == nil || fs.typ != f.typ) && !s.claimName(f.name, f.typ, fs != nil) {
+	if (fs == nil || fs.typ != f.typ) && !s.names.claim(f.name, f.typ, fs != nil) {
 		res := fo.res
 		res.drops = append(res.drops, drop{metric: f.name, reason: dropNameConflict, points: len(f.points)})
 		return false
@@ -425,7 +423,7 @@ func (f *folder) releaseWriters(st *seriesState) {
 func (f *folder) removeFamily(name string) {
 	delete(f.g.families, name)
 	f.g.names = nil
-	f.s.releaseName(name)
+	f.s.names.release(name, f.s.keepsFamilies)
 }
 
 // prune removes the series no point changed since cutoff (series_ttl) and
@@ -448,60 +446,6 @@ func (f *folder) prune(cutoff int64) bool {
 		}
 	}
 	return pruned
-}
-
-// claimName records that a group holds a family of this name and type,
-// unless that conflicts with a family held in any group. retype says the
-// group holds the name already with another type, to be replaced.
-func (s *groupStates) claimName(name string, typ dto.MetricType, retype bool) bool {
-	s.namesMu.Lock()
-	defer s.namesMu.Unlock()
-	u := s.names[name]
-	if u != nil && u.typ != typ && (!retype || u.groups > 1) {
-		return false
-	}
-	if collidesWithHeld(name, typ, s.names) {
-		return false
-	}
-	switch {
-	case u == nil:
-		s.names[name] = &nameUse{typ: typ, groups: 1}
-	case retype:
-		u.typ = typ
-	default:
-		u.groups++
-	}
-	return true
-}
-
-// releaseName records that a group no longer holds a family of this name.
-func (s *groupStates) releaseName(name string) {
-	s.namesMu.Lock()
-	defer s.namesMu.Unlock()
-	if u := s.names[name]; u != nil {
-		if u.groups--; u.groups <= 0 {
-			delete(s.names, name)
-		}
-	}
-}
-
-// collidesWithHeld is client_golang's suffix collision check, which the
-// gateway runs on every push.
-func collidesWithHeld(name string, typ dto.MetricType, names map[string]*nameUse) bool {
-	owns := func(typ dto.MetricType, suffix string) bool {
-		return typ == dto.MetricType_HISTOGRAM || (typ == dto.MetricType_SUMMARY && suffix != "_bucket")
-	}
-	for _, suffix := range []string{"_count", "_sum", "_bucket"} {
-		if owns(typ, suffix) && names[name+suffix] != nil {
-			return true
-		}
-		if base, ok := strings.CutSuffix(name, suffix); ok {
-			if u := names[base]; u != nil && owns(u.typ, suffix) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // reserveSeries counts one more held series, unless that would pass
@@ -545,8 +489,9 @@ func (s *groupStates) all() []*groupState {
 }
 
 // remove forgets g if no point has changed it since cutoff, and reports
-// whether it did. The caller holds g.pushMu, so no push of g runs.
-func (s *groupStates) remove(g *groupState, cutoff time.Time) bool {
+// whether it did; kept says the gateway keeps the group. The caller holds
+// g.pushMu, so no push of g runs.
+func (s *groupStates) remove(g *groupState, cutoff time.Time, kept bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g.mu.Lock()
@@ -555,7 +500,7 @@ func (s *groupStates) remove(g *groupState, cutoff time.Time) bool {
 		return false
 	}
 	for name := range g.families {
-		s.releaseName(name)
+		s.names.release(name, kept)
 	}
 	s.series.Add(-int64(g.series))
 	g.families, g.names, g.series, g.writers, g.removed = nil, nil, 0, writerTable{}, true

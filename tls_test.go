@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -369,7 +370,11 @@ func assertRefusal(t *testing.T, err error, shownEndpoint, reason string) bool {
 	t.Helper()
 	msg := err.Error()
 	ok := assert.True(t, consumererror.IsPermanent(err), "a retry cannot succeed, so the error must be permanent: %s", msg)
-	ok = assert.Contains(t, msg, "pushing group "+tlsGroupText+" to "+shownEndpoint+": "+reason) && ok
+	// The first request of an exporter reads the groups the gateway holds;
+	// a refused handshake refuses that request, or else the push.
+	ok = assert.True(t, strings.Contains(msg, "pushing group "+tlsGroupText+" to "+shownEndpoint+": "+reason) ||
+		strings.Contains(msg, "reading the groups at "+shownEndpoint+": "+reason),
+		"the error names the request, the gateway and the reason %q: %s", reason, msg) && ok
 	for _, secret := range []string{
 		tlsPassword, tlsWrongPw,
 		string(basicAuthHeader(tlsUser, tlsPassword)), string(basicAuthHeader(tlsUser, tlsWrongPw)),
