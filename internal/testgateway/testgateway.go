@@ -80,6 +80,11 @@ type Options struct {
 	Username, Password string
 	// Args go to the gateway's command line.
 	Args []string
+	// DefaultPersistenceInterval leaves --persistence.interval at the
+	// gateway's own default (5m, as in a deployment) instead of 100ms, so
+	// that a benchmark does not bill the gateway for persisting every
+	// 100ms. The gateway still persists when it stops.
+	DefaultPersistenceInterval bool
 }
 
 // Start runs a Pushgateway on a free 127.0.0.1 port with a persistence file
@@ -134,11 +139,14 @@ func StartWith(t testing.TB, opts Options) *Gateway {
 }
 
 func (g *Gateway) start() error {
-	args := append([]string{
+	args := []string{
 		"--web.listen-address=" + g.addr,
 		"--persistence.file=" + g.PersistenceFile,
-		"--persistence.interval=100ms",
-	}, g.args...)
+	}
+	if !g.opts.DefaultPersistenceInterval {
+		args = append(args, "--persistence.interval=100ms")
+	}
+	args = append(args, g.args...)
 	cmd := exec.Command(g.bin, args...)
 	cmd.Stdout, cmd.Stderr = g.output, g.output
 	if err := cmd.Start(); err != nil {
@@ -192,7 +200,8 @@ func (g *Gateway) do(method, path, contentType string, body io.Reader) (*http.Re
 }
 
 // Kill ends the gateway with SIGKILL, as a crash would: what it had not
-// yet written to its persistence file (every 100ms) is lost. Its address
+// yet written to its persistence file (every 100ms unless
+// DefaultPersistenceInterval) is lost. Its address
 // then refuses connections until Restart.
 func (g *Gateway) Kill() {
 	select {

@@ -1,6 +1,7 @@
 package testgateway
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
@@ -57,4 +58,24 @@ func TestKillAndRestart(t *testing.T) {
 
 	g.Restart(t, false)
 	assert.Nil(t, g.Group(t, map[string]string{"job": "a"}), "without its file the gateway starts empty")
+}
+
+// statusFlags is the gateway's command line as its /api/v1/status reports
+// it, so the test checks the running process, not the arguments we built.
+func statusFlags(t *testing.T, g *Gateway) map[string]string {
+	t.Helper()
+	var status struct {
+		Data struct {
+			Flags map[string]string `json:"flags"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(g.get(t, "/api/v1/status"), &status))
+	return status.Data.Flags
+}
+
+func TestPersistenceInterval(t *testing.T) {
+	assert.Equal(t, "100ms", statusFlags(t, Start(t))["persistence.interval"],
+		"tests persist every 100ms unless they ask otherwise")
+	assert.Equal(t, "5m0s", statusFlags(t, StartWith(t, Options{DefaultPersistenceInterval: true}))["persistence.interval"],
+		"the gateway's own default, as deployed")
 }
