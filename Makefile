@@ -4,7 +4,8 @@
 # make fuzz  the fuzz targets for longer (FUZZTIME each, default 2m)
 # make bench  the benchmarks (bench/, its own module): the exporter against client_golang and contrib's translator
 # make test-faults  only the fault-injection suite (make test runs it too), with its results
-# make bench-e2e  the built collector under load against a real Pushgateway: points/s, CPU of both, their ratio
+# make bench-e2e  the built collector under load against a real Pushgateway: points/s, CPU of both, their ratio; then bench-fleet
+# make bench-fleet  a fleet of short jobs, hand-written pushes against the collector path (FLEET_JOBS, BENCH_COUNT)
 # make image  the collector's container image (deploy/Dockerfile) from the built binary, with buildah, pulling nothing
 # make sizing  resident memory of the built collector and a real Pushgateway holding 100,000 series (docs/OPERATIONS.md)
 # make build-tier1  tier 1 of the scale-out layout (docs/SCALING.md): ocb, the load-balancing exporter
@@ -23,7 +24,7 @@ SOURCES     := $(wildcard *.go internal/*/*.go) go.mod go.sum builder-config.yam
 FUZZ_TARGETS := FuzzTranslate FuzzGroupKeyURL
 FUZZTIME    ?= 2m
 
-.PHONY: all tools pushgateway container-tools prometheus build build-tier1 run demo image sizing test test-faults test-scale vet unit bench-check bench bench-e2e bench-scale fuzz-short fuzz e2e deploy-test rules generate clean
+.PHONY: all tools pushgateway container-tools prometheus build build-tier1 run demo image sizing test test-faults test-scale vet unit bench-check bench bench-e2e bench-load bench-fleet bench-scale fuzz-short fuzz e2e deploy-test rules generate clean
 
 all: build
 
@@ -85,10 +86,27 @@ BENCHTIME ?= 2s
 bench:
 	cd bench && $(GO) test -run '^$$' -bench . -benchtime=$(BENCHTIME) -count=1
 
+# Both end-to-end benchmarks, one after the other (never in parallel: each
+# measures CPU), each run with fresh processes.
+bench-e2e:
+	$(MAKE) bench-load
+	$(MAKE) bench-fleet
+
 # One fixed load (e2e/load_test.go; LOAD_ROUNDS changes its size) through
-# the built collector into a real Pushgateway, each run with fresh processes.
-bench-e2e: build
+# the built collector into a real Pushgateway.
+bench-load: build
 	cd e2e && COLLECTOR_BIN=$(abspath $(COLLECTOR)) $(GO) test -run '^$$' -bench BenchmarkE2ELoad -benchtime=1x -count=1 ./...
+
+# A fleet of short jobs (e2e/fleet_test.go), hand-written pushes and the
+# collector path side by side, with and without the gateway's consistency
+# check. FLEET_JOBS picks the sizes (default 100,500,1000), BENCH_COUNT the
+# runs of each (make bench-fleet BENCH_COUNT=3 for medians of three); the
+# other FLEET_* settings are listed in e2e/fleet_test.go. The raw output is
+# kept in _build/bench-fleet.txt, and summarised as a table.
+BENCH_COUNT ?= 1
+bench-fleet: build
+	cd e2e && COLLECTOR_BIN=$(abspath $(COLLECTOR)) bash -o pipefail -c "$(GO) test -run '^$$' -bench BenchmarkE2EFleet -benchtime=1x -count=$(BENCH_COUNT) -timeout=90m ./... | tee $(abspath $(BUILD_DIR))/bench-fleet.txt"
+	@scripts/fleet-table.sh $(BUILD_DIR)/bench-fleet.txt
 
 # Each fuzz target runs alone (go test -fuzz takes one); new crashers land
 # in testdata/fuzz/<target> and become regression cases of make unit.

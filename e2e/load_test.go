@@ -35,8 +35,8 @@ const (
 	// clockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat:
 	// 100 on every Linux architecture Go supports (getconf CLK_TCK).
 	clockTicks = 100
-	// quietFor is how long both processes must use no CPU at all before the
-	// work counts as finished.
+	// quietFor is how long the measured processes must use no CPU at all
+	// before the work counts as finished.
 	quietFor = time.Second
 )
 
@@ -146,7 +146,7 @@ func runLoad(b *testing.B, rounds int) loadResult {
 	if _, err := client.Export(context.Background(), pmetricotlp.NewExportRequestFromMetrics(warm)); err != nil {
 		b.Fatalf("warm-up export: %v", err)
 	}
-	waitQuiet(b, colPID, gwPID) // the start-up settled
+	waitQuiet(b, quietFor, colPID, gwPID) // the start-up settled
 
 	colBefore, gwBefore := cpuTicks(b, colPID), cpuTicks(b, gwPID)
 	selfBefore := selfCPU(b)
@@ -182,7 +182,8 @@ func runLoad(b *testing.B, rounds int) loadResult {
 		b.Fatalf("the collector refused the load: %v", err)
 	}
 
-	colTicks, gwTicks, idle := waitQuiet(b, colPID, gwPID)
+	ticks, idle := waitQuiet(b, quietFor, colPID, gwPID)
+	colTicks, gwTicks := ticks[0], ticks[1]
 	b.StopTimer()
 	colCPU := float64(colTicks-colBefore) / clockTicks
 	gwCPU := float64(gwTicks-gwBefore) / clockTicks
@@ -319,14 +320,13 @@ func checkDelivered(b *testing.B, gw *testgateway.Gateway, rounds int) time.Time
 	return last
 }
 
-// waitQuiet samples the collector and the gateway until neither has used
-// any CPU for quietFor, and returns their CPU ticks then and when either
-// last used some.
-func waitQuiet(b *testing.B, colPID, gwPID int) (colTicks, gwTicks int64, lastBusy time.Time) {
+// waitQuiet samples the processes until none has used any CPU for quiet,
+// and returns their CPU ticks then, in the order given, and when any of
+// them last used some.
+func waitQuiet(b testing.TB, quiet time.Duration, pids ...int) (ticks []int64, lastBusy time.Time) {
 	b.Helper()
 	deadline := time.Now().Add(5 * time.Minute)
-	pids := []int{colPID, gwPID}
-	ticks := make([]int64, len(pids))
+	ticks = make([]int64, len(pids))
 	changed := time.Now()
 	for {
 		moved := false
@@ -338,11 +338,11 @@ func waitQuiet(b *testing.B, colPID, gwPID int) (colTicks, gwTicks int64, lastBu
 		now := time.Now()
 		if moved {
 			changed = now
-		} else if now.Sub(changed) >= quietFor {
-			return ticks[0], ticks[1], changed
+		} else if now.Sub(changed) >= quiet {
+			return ticks, changed
 		}
 		if now.After(deadline) {
-			b.Fatalf("the collector and the gateway still busy after 5 minutes")
+			b.Fatalf("processes %v still busy after 5 minutes", pids)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -350,7 +350,7 @@ func waitQuiet(b *testing.B, colPID, gwPID int) (colTicks, gwTicks int64, lastBu
 
 // cpuTicks is utime + stime of a process, in clock ticks, from
 // /proc/<pid>/stat (fields 14 and 15).
-func cpuTicks(b *testing.B, pid int) int64 {
+func cpuTicks(b testing.TB, pid int) int64 {
 	b.Helper()
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -368,7 +368,7 @@ func cpuTicks(b *testing.B, pid int) int64 {
 }
 
 // selfCPU is the CPU seconds this process (the load generator) used so far.
-func selfCPU(b *testing.B) float64 {
+func selfCPU(b testing.TB) float64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		b.Fatal(err)
