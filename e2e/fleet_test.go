@@ -109,6 +109,7 @@ type fleetSide struct {
 	collectorCPU         float64       // seconds; 0 for the hand side
 	harnessCPU           float64       // seconds this process used: the jobs themselves
 	gatewayRSSMiB        int
+	longestStall         time.Duration // the longest the harness was not scheduled (see watchStalls)
 }
 
 // fleetRuns alternates which side goes first, so that neither always runs
@@ -178,6 +179,7 @@ func benchmarkFleet(b *testing.B, p fleetParams) {
 	b.ReportMetric(otel.gatewayCPU/n, "otel-gw-cpu-s")
 	b.ReportMetric(otel.gatewayCPU/hand.gatewayCPU, "gw-cpu-ratio")
 	b.ReportMetric(otel.collectorCPU/n, "collector-cpu-s")
+	b.ReportMetric(max(hand.longestStall, otel.longestStall).Seconds(), "stall-s")
 }
 
 func (s *fleetSide) add(o fleetSide) {
@@ -185,6 +187,7 @@ func (s *fleetSide) add(o fleetSide) {
 	s.wall += o.wall
 	s.gatewayCPU += o.gatewayCPU
 	s.collectorCPU += o.collectorCPU
+	s.longestStall = max(s.longestStall, o.longestStall)
 }
 
 // runFleetSide runs the fleet once along one path (hand or otel) against a
@@ -237,6 +240,7 @@ func runFleetSide(b testing.TB, p fleetParams, side string) fleetSide {
 	if isBench {
 		bench.StartTimer()
 	}
+	stalls := watchStalls()
 	start := time.Now()
 
 	var job func(int) error
@@ -262,6 +266,7 @@ func runFleetSide(b testing.TB, p fleetParams, side string) fleetSide {
 	if col != nil {
 		res.collectorCPU = float64(after[1]-before[1]) / clockTicks
 	}
+	res.longestStall = stalls()
 	profile()
 
 	// Only now read the gateway: once for the groups, once for its counts.
@@ -276,6 +281,10 @@ func runFleetSide(b testing.TB, p fleetParams, side string) fleetSide {
 		"(idle at %.2fs); CPU: gateway %.2fs, collector %.2fs, jobs (this process) %.2fs; gateway peak RSS %d MiB",
 		side, p.jobs, p.series, p.concurrency, p.check, res.pushes, res.meanRequestBytes, res.wall.Seconds(),
 		res.idle.Seconds(), res.gatewayCPU, res.collectorCPU, res.harnessCPU, res.gatewayRSSMiB)
+	if res.longestStall > stallWarning {
+		b.Logf("%s: WARNING: this process was not scheduled for %s at a time during the run: the machine was "+
+			"overloaded or paused, and this run's times are not comparable", side, res.longestStall.Round(time.Millisecond))
+	}
 
 	if col != nil {
 		col.stop(b)
@@ -292,6 +301,40 @@ func runFleetSide(b testing.TB, p fleetParams, side string) fleetSide {
 		}
 	}
 	return res
+}
+
+// stallWarning is the scheduling gap beyond which a run is flagged.
+const stallWarning = 500 * time.Millisecond
+
+// watchStalls measures, until the returned func is called, the longest
+// time a goroutine sleeping 10ms at a time took to wake: on a machine
+// shared with other work, a gap of seconds means every process here was
+// held up, and the run's times say more about the machine than about the
+// gateway.
+func watchStalls() func() time.Duration {
+	stop := make(chan struct{})
+	result := make(chan time.Duration)
+	go func() {
+		var longest time.Duration
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-tick.C:
+				now := time.Now()
+				longest = max(longest, now.Sub(last))
+				last = now
+			case <-stop:
+				result <- max(longest, time.Since(last))
+				return
+			}
+		}
+	}()
+	return func() time.Duration {
+		close(stop)
+		return <-result
+	}
 }
 
 // collectorConfig is fleetCollectorConfig with the environment's settings.

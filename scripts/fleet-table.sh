@@ -20,6 +20,12 @@ function median(key,    n, i, j, v, tmp) {
 	if (n % 2) return v[(n + 1) / 2]
 	return (v[n / 2] + v[n / 2 + 1]) / 2
 }
+function worst(key,    i, m) {
+	if (count[key] == 0) return "-"
+	m = vals[key, 1]
+	for (i = 2; i <= count[key]; i++) if (vals[key, i] > m) m = vals[key, i]
+	return sprintf("%.2f", m)
+}
 function cell(name, unit, fmt,    m) {
 	m = median(name SUBSEP unit)
 	return m == "-" ? m : sprintf(fmt, m)
@@ -37,18 +43,19 @@ function cell(name, unit, fmt,    m) {
 }
 END {
 	if (names == 0) { print "no BenchmarkE2EFleet results" > "/dev/stderr"; exit 1 }
-	printf "| %-22s | %4s | %13s | %7s | %15s | %7s | %19s | %7s | %13s |\n",
-		"fleet", "runs", "pushes h/o", "×", "wall s h/o", "×", "gateway CPU s h/o", "×", "collector CPU s"
-	printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"
+	printf "| %-22s | %4s | %13s | %7s | %15s | %7s | %19s | %7s | %13s | %13s |\n",
+		"fleet", "runs", "pushes h/o", "×", "wall s h/o", "×", "gateway CPU s h/o", "×", "collector CPU s", "worst stall s"
+	printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"
 	for (k = 1; k <= names; k++) {
 		n = order[k]
-		printf "| %-22s | %4d | %13s | %7s | %15s | %7s | %19s | %7s | %13s |\n", n, runs[n],
+		printf "| %-22s | %4d | %13s | %7s | %15s | %7s | %19s | %7s | %13s | %13s |\n", n, runs[n],
 			cell(n, "hand-pushes", "%.0f") " / " cell(n, "otel-pushes", "%.0f"), cell(n, "push-ratio", "%.3f"),
 			cell(n, "hand-wall-s", "%.2f") " / " cell(n, "otel-wall-s", "%.2f"), cell(n, "wall-ratio", "%.2f"),
 			cell(n, "hand-gw-cpu-s", "%.2f") " / " cell(n, "otel-gw-cpu-s", "%.2f"), cell(n, "gw-cpu-ratio", "%.2f"),
-			cell(n, "collector-cpu-s", "%.2f")
+			cell(n, "collector-cpu-s", "%.2f"), worst(n SUBSEP "stall-s")
 	}
 	print ""
-	print "h = hand-written (client_golang push), o = OTel SDK → collector → exporter; × = otel/hand, median of each run'"'"'s own ratio."
+	print "h = hand-written (client_golang push), o = OTel SDK → collector → exporter; × = otel/hand, median of each run'"'"'s own ratio;"
+	print "worst stall: the longest the harness went unscheduled in any run (above 0.5 s, that run'"'"'s times are suspect)."
 }
 ' "${1:--}"
