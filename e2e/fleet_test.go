@@ -105,6 +105,7 @@ type fleetSide struct {
 	meanRequestBytes     float64 // the gateway's approximate request size: headers and body
 	wall                 time.Duration
 	idle                 time.Duration // from the start until the measured processes went idle
+	jobsDone             time.Duration // from the start until the last job returned
 	gatewayCPU           float64       // seconds
 	collectorCPU         float64       // seconds; 0 for the hand side
 	harnessCPU           float64       // seconds this process used: the jobs themselves
@@ -253,11 +254,13 @@ func runFleetSide(b testing.TB, p fleetParams, side string) fleetSide {
 	if err := runJobs(p.jobs, p.concurrency, job); err != nil {
 		b.Fatalf("%s side: %v", side, err)
 	}
+	jobsDone := time.Since(start)
 	after, lastBusy := waitQuiet(b, quiet, pids...)
 	if isBench {
 		bench.StopTimer()
 	}
 	res := fleetSide{
+		jobsDone:      jobsDone,
 		idle:          lastBusy.Sub(start),
 		harnessCPU:    selfCPU(b) - selfBefore,
 		gatewayCPU:    float64(after[0]-before[0]) / clockTicks,
@@ -278,9 +281,9 @@ func runFleetSide(b testing.TB, p fleetParams, side string) fleetSide {
 	}
 
 	b.Logf("%s: %d jobs × %d series, %d at a time, check=%t: %d pushes (mean request %.0f B), all held %.2fs after the start "+
-		"(idle at %.2fs); CPU: gateway %.2fs, collector %.2fs, jobs (this process) %.2fs; gateway peak RSS %d MiB",
+		"(last job done at %.2fs, idle at %.2fs); CPU: gateway %.2fs, collector %.2fs, jobs (this process) %.2fs; gateway peak RSS %d MiB",
 		side, p.jobs, p.series, p.concurrency, p.check, res.pushes, res.meanRequestBytes, res.wall.Seconds(),
-		res.idle.Seconds(), res.gatewayCPU, res.collectorCPU, res.harnessCPU, res.gatewayRSSMiB)
+		res.jobsDone.Seconds(), res.idle.Seconds(), res.gatewayCPU, res.collectorCPU, res.harnessCPU, res.gatewayRSSMiB)
 	if res.longestStall > stallWarning {
 		b.Logf("%s: WARNING: this process was not scheduled for %s at a time during the run: the machine was "+
 			"overloaded or paused, and this run's times are not comparable", side, res.longestStall.Round(time.Millisecond))

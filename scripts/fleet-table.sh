@@ -43,12 +43,12 @@ function cell(name, unit, fmt,    m) {
 }
 END {
 	if (names == 0) { print "no BenchmarkE2EFleet results" > "/dev/stderr"; exit 1 }
-	printf "| %-22s | %4s | %13s | %7s | %15s | %7s | %19s | %7s | %13s | %13s |\n",
+	printf "| %-40s | %4s | %13s | %7s | %15s | %7s | %19s | %7s | %13s | %13s |\n",
 		"fleet", "runs", "pushes h/o", "×", "wall s h/o", "×", "gateway CPU s h/o", "×", "collector CPU s", "worst stall s"
 	printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"
 	for (k = 1; k <= names; k++) {
 		n = order[k]
-		printf "| %-22s | %4d | %13s | %7s | %15s | %7s | %19s | %7s | %13s | %13s |\n", n, runs[n],
+		printf "| %-40s | %4d | %13s | %7s | %15s | %7s | %19s | %7s | %13s | %13s |\n", n, runs[n],
 			cell(n, "hand-pushes", "%.0f") " / " cell(n, "otel-pushes", "%.0f"), cell(n, "push-ratio", "%.3f"),
 			cell(n, "hand-wall-s", "%.2f") " / " cell(n, "otel-wall-s", "%.2f"), cell(n, "wall-ratio", "%.2f"),
 			cell(n, "hand-gw-cpu-s", "%.2f") " / " cell(n, "otel-gw-cpu-s", "%.2f"), cell(n, "gw-cpu-ratio", "%.2f"),
