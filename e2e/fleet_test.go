@@ -68,7 +68,7 @@ const (
 // fleetCollectorConfig is the default-like collector of load_test.go: the
 // batch processor and the exporter with their defaults, unless the
 // environment adds settings (%s: batch settings, endpoint, exporter keys,
-// log level).
+// log settings).
 const fleetCollectorConfig = `
 receivers:
   otlp:
@@ -83,7 +83,7 @@ service:
     metrics: {receivers: [otlp], processors: [batch], exporters: [pushgateway]}
   telemetry:
     metrics: {level: none}
-    logs: {level: %s, encoding: json}
+    logs: {%s}
 `
 
 // fleetParams is one configuration of the benchmark.
@@ -353,11 +353,13 @@ func (p fleetParams) collectorConfig(endpoint string) string {
 	if p.exporterKeys != "" {
 		keys = ", " + p.exporterKeys
 	}
-	level := "info"
+	logs := "level: info, encoding: json"
 	if p.traceDir != "" {
-		level = "debug" // the exporter logs every push with its group
+		// The exporter logs every push with its group at debug; the
+		// collector samples repeated entries unless told not to.
+		logs = "level: debug, encoding: json, sampling: {enabled: false}"
 	}
-	return fmt.Sprintf(fleetCollectorConfig, strings.Join(batch, ", "), endpoint, keys, level)
+	return fmt.Sprintf(fleetCollectorConfig, strings.Join(batch, ", "), endpoint, keys, logs)
 }
 
 // startProfile asks the gateway for a CPU profile of the coming
