@@ -4,6 +4,11 @@
 // The binary is $PUSHGATEWAY_BIN, else prometheus-pushgateway or pushgateway
 // on PATH. Without one a test is skipped on a developer's machine and fails
 // when CI is set: CI must never pass by skipping.
+//
+// A dedicated gateway (Options.Dedicated, or PUSHGATEWAY_DEDICATED=1 for
+// every gateway a suite starts without a web config) runs with
+// --push.disable-consistency-check behind a proxy that checks, after every
+// write, that the gateway can still be scraped (see dedicated.go).
 package testgateway // import "github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 
 import (
@@ -30,19 +35,30 @@ import (
 
 // Gateway is one running Pushgateway.
 type Gateway struct {
-	// URL is the gateway's base URL, http://127.0.0.1:<port>.
+	// URL is the gateway's base URL, http://127.0.0.1:<port>: for a
+	// dedicated gateway, its checking proxy's.
 	URL string
 	// PersistenceFile is the gateway's own persistence file.
 	PersistenceFile string
+	// Dedicated says the gateway runs without its consistency check, behind
+	// a checking proxy: it answers a push with 202 before applying it.
+	Dedicated bool
 
-	t      testing.TB
-	opts   Options
-	bin    string
-	addr   string
-	args   []string
-	cmd    *exec.Cmd
-	output *LockedBuffer
-	done   chan struct{}
+	t       testing.TB
+	opts    Options
+	bin     string
+	addr    string
+	direct  string // the gateway's own base URL, without the proxy
+	args    []string
+	cmd     *exec.Cmd
+	output  *LockedBuffer
+	done    chan struct{}
+	checker *checker
+
+	// lives counts the gateway's starts and kills, so the checking proxy
+	// can tell a check that a Kill or Restart interrupted.
+	livesMu sync.Mutex
+	lives   int
 }
 
 // Binary returns the Pushgateway binary, skipping the test (or failing it
@@ -57,13 +73,19 @@ func Binary(t testing.TB) string {
 			return bin
 		}
 	}
-	const msg = "no Pushgateway binary: set PUSHGATEWAY_BIN or install prometheus-pushgateway (make tools does)"
+	missing(t, "no Pushgateway binary: set PUSHGATEWAY_BIN or install prometheus-pushgateway (make tools does)")
+	return ""
+}
+
+// missing fails the test in CI and skips it elsewhere: a tool it needs is
+// not installed.
+func missing(t testing.TB, msg string) {
+	t.Helper()
 	if os.Getenv("CI") != "" {
 		t.Fatal(msg)
 	} else {
 		t.Skip(msg)
 	}
-	return ""
 }
 
 // Options change how StartWith runs the gateway.
@@ -85,6 +107,35 @@ type Options struct {
 	// that a benchmark does not bill the gateway for persisting every
 	// 100ms. The gateway still persists when it stops.
 	DefaultPersistenceInterval bool
+	// Dedicated runs the gateway with --push.disable-consistency-check
+	// behind a checking proxy (see dedicated.go); URL is then the proxy's.
+	// PUSHGATEWAY_DEDICATED=1 sets it for every gateway without WebConfig.
+	// It cannot go with WebConfig: the proxy speaks plain HTTP.
+	Dedicated bool
+	// Direct starts an ordinary gateway, reached directly, whatever
+	// PUSHGATEWAY_DEDICATED says: for a test whose timing a checking proxy,
+	// which serialises and checks every write, would distort.
+	Direct bool
+}
+
+// DedicatedEnv is the environment variable that makes Start and StartWith
+// start dedicated gateways (when true, e.g. 1), except those with a web
+// config, which tests reach directly.
+const DedicatedEnv = "PUSHGATEWAY_DEDICATED"
+
+// dedicatedFromEnv reads DedicatedEnv; a value that is not a boolean fails
+// the test rather than silently running the suite unchecked.
+func dedicatedFromEnv(t testing.TB) bool {
+	t.Helper()
+	v := os.Getenv(DedicatedEnv)
+	if v == "" {
+		return false
+	}
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		t.Fatalf("%s=%q: want 1, true, 0 or false", DedicatedEnv, v)
+	}
+	return on
 }
 
 // Start runs a Pushgateway on a free 127.0.0.1 port with a persistence file
@@ -99,9 +150,21 @@ func Start(t testing.TB, extraArgs ...string) *Gateway {
 func StartWith(t testing.TB, opts Options) *Gateway {
 	t.Helper()
 	bin := Binary(t)
+	if opts.Dedicated && (opts.WebConfig != "" || opts.Direct) {
+		t.Fatal("a dedicated gateway is reached through its checking proxy, which speaks plain HTTP: it cannot have a web config or be direct")
+		return nil
+	}
+	opts.Dedicated = opts.Dedicated || (opts.WebConfig == "" && !opts.Direct && dedicatedFromEnv(t))
+	var promtool string
+	if opts.Dedicated {
+		promtool = Promtool(t)
+	}
 	dir := t.TempDir()
 	persistence := filepath.Join(dir, "pushgateway.data")
 	args := append([]string(nil), opts.Args...)
+	if opts.Dedicated {
+		args = append(args, "--push.disable-consistency-check")
+	}
 	if opts.WebConfig != "" {
 		webConfig := filepath.Join(dir, "web-config.yml")
 		if err := os.WriteFile(webConfig, []byte(opts.WebConfig), 0o600); err != nil {
@@ -122,15 +185,24 @@ func StartWith(t testing.TB, opts Options) *Gateway {
 		g := &Gateway{
 			URL:             scheme + addr,
 			PersistenceFile: persistence,
+			Dedicated:       opts.Dedicated,
 			t:               t,
 			opts:            opts,
 			bin:             bin,
 			addr:            addr,
+			direct:          scheme + addr,
 			args:            args,
 			output:          &LockedBuffer{},
 		}
 		if lastErr = g.start(); lastErr == nil {
 			t.Cleanup(g.Stop)
+			if opts.Dedicated {
+				// Registered after Stop, so it runs first: the proxy
+				// closes before the gateway stops.
+				g.checker = startChecker(t, g, promtool)
+				g.URL = g.checker.url()
+				t.Cleanup(g.checker.close)
+			}
 			return g
 		}
 	}
@@ -152,6 +224,9 @@ func (g *Gateway) start() error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
+	g.livesMu.Lock()
+	g.lives++
+	g.livesMu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		_ = cmd.Wait()
@@ -184,9 +259,21 @@ func (g *Gateway) PID() int {
 	return g.cmd.Process.Pid
 }
 
-// do sends a request with the options' client and credentials.
+// life returns the count of the gateway's starts and kills so far.
+func (g *Gateway) life() int {
+	g.livesMu.Lock()
+	defer g.livesMu.Unlock()
+	return g.lives
+}
+
+// do sends a request to the gateway itself (not through a checking proxy)
+// with the options' client and credentials.
 func (g *Gateway) do(method, path, contentType string, body io.Reader) (*http.Response, error) {
-	req, err := http.NewRequest(method, g.URL+path, body)
+	return g.doAt(g.direct, method, path, contentType, body)
+}
+
+func (g *Gateway) doAt(base, method, path, contentType string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequest(method, base+path, body)
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +296,9 @@ func (g *Gateway) Kill() {
 		return
 	default:
 	}
+	g.livesMu.Lock()
+	g.lives++
+	g.livesMu.Unlock()
 	_ = g.cmd.Process.Kill()
 	<-g.done
 }
@@ -370,11 +460,11 @@ func (g *Gateway) Scrape(t testing.TB) map[string]*dto.MetricFamily {
 // and /api/v1/metrics show none of their buckets).
 func (g *Gateway) ScrapeProtobuf(t testing.TB) map[string]*dto.MetricFamily {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, g.URL+"/metrics", nil)
+	req, err := http.NewRequest(http.MethodGet, g.direct+"/metrics", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Accept", "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited")
+	req.Header.Set("Accept", acceptProtobuf)
 	if g.opts.Username != "" || g.opts.Password != "" {
 		req.SetBasicAuth(g.opts.Username, g.opts.Password)
 	}
@@ -399,10 +489,11 @@ func (g *Gateway) ScrapeProtobuf(t testing.TB) map[string]*dto.MetricFamily {
 	}
 }
 
-// Push sends a raw body to the gateway, as another pusher would.
+// Push sends a raw body to the gateway, as another pusher would (through
+// the checking proxy of a dedicated gateway).
 func (g *Gateway) Push(t testing.TB, method, path, contentType, body string) {
 	t.Helper()
-	resp, err := g.do(method, path, contentType, bytes.NewBufferString(body))
+	resp, err := g.doAt(g.URL, method, path, contentType, bytes.NewBufferString(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,9 +17,10 @@ type outcomeTB struct {
 	fatal, skip string
 }
 
-func (o *outcomeTB) Helper()           {}
-func (o *outcomeTB) Fatal(args ...any) { o.fatal = fmt.Sprint(args...) }
-func (o *outcomeTB) Skip(args ...any)  { o.skip = fmt.Sprint(args...) }
+func (o *outcomeTB) Helper()                   {}
+func (o *outcomeTB) Fatal(args ...any)         { o.fatal = fmt.Sprint(args...) }
+func (o *outcomeTB) Fatalf(f string, a ...any) { o.fatal = fmt.Sprintf(f, a...) }
+func (o *outcomeTB) Skip(args ...any)          { o.skip = fmt.Sprint(args...) }
 
 func TestMissingBinaryFailsInCIAndSkipsElsewhere(t *testing.T) {
 	t.Setenv("PUSHGATEWAY_BIN", "")
