@@ -4,6 +4,7 @@
 # make fuzz  the fuzz targets for longer (FUZZTIME each, default 2m)
 # make bench  the benchmarks (bench/, its own module): the exporter against client_golang and contrib's translator
 # make test-faults  only the fault-injection suite (make test runs it too), with its results
+# make dedicated  the proof for a gateway run with --push.disable-consistency-check (make test runs it too)
 # make bench-e2e  the built collector under load against a real Pushgateway: points/s, CPU of both, their ratio; then bench-fleet
 # make bench-fleet  a fleet of short jobs, hand-written pushes against the collector path (FLEET_JOBS, BENCH_COUNT)
 # make image  the collector's container image (deploy/Dockerfile) from the built binary, with buildah, pulling nothing
@@ -24,7 +25,7 @@ SOURCES     := $(wildcard *.go internal/*/*.go) go.mod go.sum builder-config.yam
 FUZZ_TARGETS := FuzzTranslate FuzzGroupKeyURL
 FUZZTIME    ?= 2m
 
-.PHONY: all tools pushgateway container-tools prometheus build build-tier1 run demo image sizing test test-faults test-scale vet unit bench-check bench bench-e2e bench-load bench-fleet bench-scale fuzz-short fuzz e2e deploy-test rules generate clean
+.PHONY: all tools pushgateway container-tools prometheus build build-tier1 run demo image sizing test test-faults test-scale vet unit bench-check bench bench-e2e bench-load bench-fleet bench-scale fuzz-short fuzz e2e dedicated deploy-test rules generate clean
 
 all: build
 
@@ -66,7 +67,7 @@ IMAGE ?= localhost/otelcol-pushgateway:dev
 image: container-tools build
 	IMAGE=$(IMAGE) scripts/build-image.sh
 
-test: tools build build-tier1 vet unit bench-check fuzz-short e2e rules deploy-test
+test: tools build build-tier1 vet unit bench-check fuzz-short e2e dedicated rules deploy-test
 
 vet:
 	$(GO) vet ./...
@@ -74,8 +75,9 @@ vet:
 	cd examples/batchjob && $(GO) vet ./...
 	cd deploy && $(GO) vet ./...
 
+# The TestDedicated* tests run in make dedicated.
 unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -skip '^TestDedicated' ./...
 
 # The benchmarks' own checks (same series as client_golang, every point
 # pushed), so the benchmarks cannot drift from what they claim to measure.
@@ -130,6 +132,16 @@ E2E_BINS = COLLECTOR_BIN=$(abspath $(COLLECTOR)) TIER1_BIN=$(abspath $(TIER1))
 
 e2e: build build-tier1
 	cd e2e && $(E2E_BINS) $(GO) test -count=1 ./...
+
+# A dedicated gateway: one only the exporter writes to, run with
+# --push.disable-consistency-check, behind a proxy that checks the gateway's
+# /metrics after every write (internal/testgateway/dedicated.go). The golden
+# cases, a replay of the fuzz inputs (FUZZ_REPLAY_CACHE=1 adds those make
+# fuzz kept in the build cache), cases across groups, then the end-to-end
+# suite with every gateway dedicated (docs/notes/dedicated-gateway-checks.md).
+dedicated: pushgateway prometheus build build-tier1
+	$(GO) test -race -count=1 -run '^TestDedicated' ./...
+	cd e2e && PUSHGATEWAY_DEDICATED=1 $(E2E_BINS) $(GO) test -count=1 ./...
 
 # The scale-out layout's tests alone (e2e/scaleout_test.go).
 test-scale: tools build build-tier1

@@ -69,6 +69,8 @@ type scaleOut struct {
 	gateways []*testgateway.Gateway
 	// groupTTL is tier 2's group_ttl; 0 leaves the committed default.
 	groupTTL time.Duration
+	// direct starts ordinary gateways even under PUSHGATEWAY_DEDICATED.
+	direct bool
 }
 
 // tier2Collector is a tier-2 collector and the address of its own
@@ -83,7 +85,12 @@ type tier2Collector struct {
 // test ends.
 func startScaleOut(t testing.TB, backends int, groupTTL time.Duration) *scaleOut {
 	t.Helper()
-	s := &scaleOut{groupTTL: groupTTL}
+	return startScaleOutWith(t, &scaleOut{groupTTL: groupTTL}, backends)
+}
+
+// startScaleOutWith is startScaleOut with s's settings.
+func startScaleOutWith(t testing.TB, s *scaleOut, backends int) *scaleOut {
+	t.Helper()
 	for range backends {
 		s.addBackend(t)
 	}
@@ -96,7 +103,7 @@ func startScaleOut(t testing.TB, backends int, groupTTL time.Duration) *scaleOut
 // (startTier1).
 func (s *scaleOut) addBackend(t testing.TB) {
 	t.Helper()
-	gw := testgateway.Start(t)
+	gw := testgateway.StartWith(t, testgateway.Options{Direct: s.direct})
 	telemetryPort := freePort(t)
 	env := []string{
 		"TIER2_OTLP_GRPC_ENDPOINT=@GRPC@",
@@ -492,7 +499,13 @@ func expiredDeleted(t testing.TB, telemetryAddr string) int {
 // it: the jobs that moved to the new backend leave a copy on their old
 // gateway, which the old tier-2 collector deletes after group_ttl.
 func TestScaleOutMembershipChange(t *testing.T) {
-	s := startScaleOut(t, 2, scaleGroupTTL)
+	// Its gateways stay direct under PUSHGATEWAY_DEDICATED: the test bounds
+	// how soon group_ttl deletes the stale copies a membership change
+	// leaves, and a checking proxy, which serialises every write and checks
+	// a scrape before answering it (50-130 ms a write here, with three
+	// gateways and four collectors on two cores), moves that past the
+	// bound. TestScaleOutDeadTier2 runs the same layout behind the proxy.
+	s := startScaleOutWith(t, &scaleOut{groupTTL: scaleGroupTTL, direct: true}, 2)
 	base := time.Now()
 	f := newFleet(scaleJobs, scaleSeries, pcommon.NewTimestampFromTime(base))
 	sender := startLiveSender(t, f, base, otlpClient(t, s.tier1), 1)

@@ -65,9 +65,9 @@ type checker struct {
 	writes   int
 	checking time.Duration // spent waiting for writes and checking
 	failures []string
-	// broken is the problem the last check found ("" when none): a broken
-	// gateway stays broken, and only the write that broke it is named.
-	broken string
+	// broken holds the problems the last check found: a broken gateway
+	// stays broken, and only the write that brought a problem is named.
+	broken map[string]bool
 }
 
 // applyTimeout bounds the wait for the gateway to apply a write it
@@ -170,16 +170,10 @@ func (c *checker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.checking += time.Since(checkStart)
 	c.statsMu.Unlock()
 	write := fmt.Sprintf("%s %s answered %d %q", r.Method, r.URL.RequestURI(), resp.StatusCode, cut(answer))
-	switch {
-	case problem != nil && c.g.life() != life:
+	if problem != nil && c.g.life() != life {
 		c.t.Logf("dedicated gateway: a Kill or Restart interrupted the check of %s: %v", write, problem)
-	case problem != nil && problem.Error() == c.broken:
-		c.t.Logf("dedicated gateway: still broken after %s", write)
-	case problem != nil:
-		c.broken = problem.Error()
-		c.fail(fmt.Sprintf("%s: %v", write, problem))
-	default:
-		c.broken = ""
+	} else {
+		c.report(write, problem)
 	}
 
 	for k, vs := range resp.Header {
@@ -187,6 +181,68 @@ func (c *checker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(resp.StatusCode)
 	_, _ = w.Write(answer)
+}
+
+// report fails the test with the problems a check after write found that
+// the check before did not.
+func (c *checker) report(write string, problem error) {
+	found := map[string]bool{}
+	var fresh []string
+	for _, p := range findings(problem) {
+		found[p] = true
+		if !c.broken[p] {
+			fresh = append(fresh, p)
+		}
+	}
+	switch {
+	case len(fresh) > 0 && len(c.broken) > 0:
+		c.fail(fmt.Sprintf("%s: %s (and it was broken before)", write, strings.Join(fresh, "; ")))
+	case len(fresh) > 0:
+		c.fail(fmt.Sprintf("%s: %s", write, strings.Join(fresh, "; ")))
+	case len(found) > 0:
+		c.t.Logf("dedicated gateway: still broken after %s", write)
+	}
+	c.broken = found
+}
+
+// findings splits a check's problem into the problems it lists: the
+// errors of a scrape the gateway failed, the findings of checkExposition.
+func findings(problem error) []string {
+	if problem == nil {
+		return nil
+	}
+	var scrape *scrapeError
+	if errors.As(problem, &scrape) {
+		return scrape.errs
+	}
+	var out []string
+	for _, line := range strings.Split(problem.Error(), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// scrapeError is a scrape the gateway failed: it lists the errors of its
+// gather (client_golang's MultiError: "N error(s) occurred:", then one
+// "\n* " per error).
+type scrapeError struct{ errs []string }
+
+func (e *scrapeError) Error() string { return strings.Join(e.errs, "; ") }
+
+func newScrapeError(path, status string, body []byte) *scrapeError {
+	text := strings.TrimSpace(string(body))
+	text = strings.TrimSpace(strings.TrimPrefix(text, "An error has occurred while serving metrics:"))
+	e := &scrapeError{}
+	items := strings.Split(text, "\n* ")
+	if len(items) > 1 && strings.HasSuffix(items[0], "error(s) occurred:") {
+		items = items[1:]
+	}
+	for _, item := range items {
+		e.errs = append(e.errs, fmt.Sprintf("GET %s: %s: %s", path, status, cut([]byte(item))))
+	}
+	return e
 }
 
 func (c *checker) fail(msg string) {
@@ -390,7 +446,7 @@ func (c *checker) get(ctx context.Context, path, accept string) ([]byte, string,
 		return nil, "", fmt.Errorf("GET %s: %w", path, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, "", fmt.Errorf("GET %s: %s: %s", path, resp.Status, cut(body))
+		return nil, "", newScrapeError(path, resp.Status, body)
 	}
 	return body, resp.Header.Get("Content-Type"), nil
 }

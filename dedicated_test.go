@@ -1,0 +1,344 @@
+package pushgatewayexporter
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
+)
+
+// The tests of this file prove that the exporter keeps a dedicated gateway
+// (one only it writes to, started with --push.disable-consistency-check)
+// consistent: such a gateway accepts whatever parses, and one inconsistent
+// push makes every scrape of it fail from then on. Each gateway here runs
+// behind testgateway's checking proxy, which scrapes it after every write
+// and fails the test, naming the write, when the scrape fails, does not
+// parse, misses what the gateway holds, holds what Prometheus cannot
+// ingest, or makes promtool complain (see internal/testgateway/dedicated.go).
+// make dedicated runs them (and the end-to-end suite with
+// PUSHGATEWAY_DEDICATED=1); docs/notes/dedicated-gateway-checks.md lists
+// the gateway's checks and how the exporter meets each.
+
+// TestDedicatedGolden pushes every golden case, in both formats, into one
+// dedicated gateway, each case in groups of its own: all of them are held
+// together, so every case is checked against every other one.
+func TestDedicatedGolden(t *testing.T) {
+	gw := testgateway.StartWith(t, testgateway.Options{Dedicated: true})
+	groups := 0
+	for _, c := range goldenCases() {
+		for _, format := range []PushFormat{FormatProtobuf, FormatText} {
+			namespace := "golden-" + c.name + "-" + string(format)
+			t.Run(c.name+"/"+string(format), func(t *testing.T) {
+				exp := startExporter(t, gw.URL, func(cfg *Config) {
+					cfg.Format = format
+					if c.mutate != nil {
+						c.mutate(cfg)
+					}
+				})
+				for _, fill := range c.batches {
+					b := newTestBatch()
+					fill(b)
+					inNamespace(b.md, namespace)
+					require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+				}
+			})
+			for _, grp := range gw.Groups(t) {
+				if strings.HasPrefix(grp.Labels["job"], namespace+"/") {
+					groups++
+				}
+			}
+		}
+	}
+	writes, failures := gw.Checked()
+	assert.Empty(t, failures)
+	assert.Positive(t, writes)
+	assert.Len(t, gw.Groups(t), groups, "every case's groups are held together")
+	t.Logf("%d golden cases in 2 formats: %d groups held together, %d writes checked", len(goldenCases()), groups, writes)
+}
+
+// inNamespace puts every resource of md in a service namespace, so that
+// its group is the case's own.
+func inNamespace(md pmetric.Metrics, namespace string) {
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		md.ResourceMetrics().At(i).Resource().Attributes().PutStr(attrServiceNamespace, namespace)
+	}
+}
+
+// dedicatedReplayProfiles are the configurations the fuzz replay runs with,
+// each through one exporter into one dedicated gateway of its own.
+var dedicatedReplayProfiles = []struct {
+	name   string
+	mutate func(*Config)
+}{
+	{name: "defaults", mutate: func(*Config) {}},
+	{name: "post", mutate: func(c *Config) { c.Method = MethodPost }},
+	{name: "text_sum_classic", mutate: func(c *Config) {
+		c.Format = FormatText
+		c.ExponentialHistograms = ExponentialHistogramsClassic
+		c.Aggregation = AggregationConfig{Mode: AggregationSum, Gauges: GaugesMax}
+	}},
+	{name: "tight_limits", mutate: func(c *Config) {
+		// The fuzz target's tight limits, but for max_series (all inputs
+		// share one exporter, which would be full after the first few)
+		// and a label length that lets most groups in ("unknown_service").
+		lim := fuzzLimits[2]
+		c.MaxLabelValueLength, c.MaxLabelsPerSeries = 16, lim.maxLabels
+		c.MaxSeriesPerGroup = lim.maxSeriesPerGroup
+	}},
+}
+
+// TestDedicatedFuzzReplay pushes every FuzzTranslate input — the seeds and
+// the corpus under testdata/fuzz/FuzzTranslate — in sequence through the
+// exporter into one dedicated gateway, checked after every push. (The
+// fuzz target itself checks one batch's groups against each other without
+// a gateway; here every input's groups meet all earlier inputs' groups.)
+// The limits byte of an input is not used: one exporter has one
+// configuration, so each profile runs every input. A push may be refused
+// only as the exporter documents: a resource whose grouping key it refuses,
+// series beyond a limit. The gateway itself must accept every push.
+func TestDedicatedFuzzReplay(t *testing.T) {
+	inputs := fuzzReplayInputs(t)
+	for _, profile := range dedicatedReplayProfiles {
+		t.Run(profile.name, func(t *testing.T) {
+			gw := testgateway.StartWith(t, testgateway.Options{Dedicated: true})
+			exp := startInternal(t, gw.URL, func(c *Config) {
+				c.Grouping = fuzzGrouping()
+				profile.mutate(c)
+			})
+			refused := 0
+			for i, in := range inputs {
+				batch := decodeFuzzBatch(in.data)
+				md := batch.metrics()
+				// Each input comes after the ones before it, so that its
+				// points are not stale against theirs.
+				shiftTimestamps(md, pcommon.Timestamp(i+1)*1000)
+				_, before := gw.Checked()
+				err := exp.pushMetrics(context.Background(), md)
+				if err != nil {
+					require.True(t, consumererror.IsPermanent(err), "input %s: a retryable error from a healthy gateway: %v", in.name, err)
+					assert.NotContains(t, err.Error(), "pushing group", "input %s: the gateway refused a push", in.name)
+					refused++
+				}
+				if _, after := gw.Checked(); len(after) > len(before) {
+					t.Errorf("input %s broke the gateway (reported above); its batch: %s", in.name, batch)
+				}
+			}
+			writes, failures := gw.Checked()
+			assert.Empty(t, failures)
+			t.Logf("%d inputs, %d writes checked, %d inputs with a documented refusal", len(inputs), writes, refused)
+		})
+	}
+}
+
+// shiftTimestamps moves every point of md later by d.
+func shiftTimestamps(md pmetric.Metrics, d pcommon.Timestamp) {
+	type point interface {
+		StartTimestamp() pcommon.Timestamp
+		SetStartTimestamp(pcommon.Timestamp)
+		Timestamp() pcommon.Timestamp
+		SetTimestamp(pcommon.Timestamp)
+	}
+	shift := func(p point) {
+		p.SetTimestamp(p.Timestamp() + d)
+		if p.StartTimestamp() != 0 {
+			p.SetStartTimestamp(p.StartTimestamp() + d)
+		}
+	}
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		sms := rms.At(i).ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			ms := sms.At(j).Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				m := ms.At(k)
+				switch m.Type() {
+				case pmetric.MetricTypeGauge:
+					for _, p := range m.Gauge().DataPoints().All() {
+						shift(p)
+					}
+				case pmetric.MetricTypeSum:
+					for _, p := range m.Sum().DataPoints().All() {
+						shift(p)
+					}
+				case pmetric.MetricTypeHistogram:
+					for _, p := range m.Histogram().DataPoints().All() {
+						shift(p)
+					}
+				case pmetric.MetricTypeExponentialHistogram:
+					for _, p := range m.ExponentialHistogram().DataPoints().All() {
+						shift(p)
+					}
+				case pmetric.MetricTypeSummary:
+					for _, p := range m.Summary().DataPoints().All() {
+						shift(p)
+					}
+				}
+			}
+		}
+	}
+}
+
+type fuzzInput struct {
+	name string
+	data []byte
+}
+
+// fuzzReplayInputs returns FuzzTranslate's seeds and its corpus files.
+func fuzzReplayInputs(t *testing.T) []fuzzInput {
+	var inputs []fuzzInput
+	for i, seed := range fuzzTranslateSeeds() {
+		inputs = append(inputs, fuzzInput{name: "seed#" + strconv.Itoa(i), data: seed.encode()})
+	}
+	dir := filepath.Join("testdata", "fuzz", "FuzzTranslate")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(t, err)
+		inputs = append(inputs, fuzzInput{name: e.Name(), data: readCorpusFile(t, e.Name(), raw)})
+	}
+	require.Greater(t, len(inputs), len(fuzzTranslateSeeds()), "corpus files found")
+	if os.Getenv("FUZZ_REPLAY_CACHE") != "" {
+		inputs = append(inputs, fuzzCacheInputs(t)...)
+	}
+	return inputs
+}
+
+// fuzzCacheInputs returns the inputs go test's fuzzing generated and kept
+// in the build cache (FUZZ_REPLAY_CACHE=1): what make fuzz found
+// interesting on this machine.
+func fuzzCacheInputs(t *testing.T) []fuzzInput {
+	out, err := exec.Command("go", "env", "GOCACHE").Output()
+	require.NoError(t, err)
+	dir := filepath.Join(strings.TrimSpace(string(out)), "fuzz", "github.com", "pushgatewayexporter", "pushgatewayexporter", "FuzzTranslate")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err, "FUZZ_REPLAY_CACHE: no generated inputs (make fuzz-short makes some)")
+	var inputs []fuzzInput
+	for _, e := range entries {
+		raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(t, err)
+		inputs = append(inputs, fuzzInput{name: "cache/" + e.Name(), data: readCorpusFile(t, e.Name(), raw)})
+	}
+	return inputs
+}
+
+// readCorpusFile reads a one-argument ([]byte) corpus file of go test's
+// fuzzing: a version line, then []byte("...") as a Go string literal.
+func readCorpusFile(t *testing.T, name string, raw []byte) []byte {
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	sc.Buffer(nil, 1<<20)
+	require.True(t, sc.Scan(), name)
+	require.Equal(t, "go test fuzz v1", sc.Text(), name)
+	require.True(t, sc.Scan(), name)
+	literal, ok := strings.CutPrefix(sc.Text(), "[]byte(")
+	require.True(t, ok, "%s: a []byte argument", name)
+	literal, ok = strings.CutSuffix(literal, ")")
+	require.True(t, ok, name)
+	data, err := strconv.Unquote(literal)
+	require.NoError(t, err, name)
+	require.False(t, sc.Scan(), "%s: one argument", name)
+	return []byte(data)
+}
+
+// TestDedicatedAcrossGroups sends, through one exporter into one dedicated
+// gateway, what is legal in one group and may be illegal across groups.
+// What the gateway would fail to serve must be refused by the exporter
+// (name_conflict); the rest must be pushed and served.
+func TestDedicatedAcrossGroups(t *testing.T) {
+	gw := testgateway.StartWith(t, testgateway.Options{Dedicated: true})
+	exp := startInternal(t, gw.URL, nil)
+	group := func(name string) map[string]any {
+		return map[string]any{"service.name": name, "service.instance.id": "i", "host.name": name + "-host"}
+	}
+	held := func(job string) testgateway.Group {
+		grp := gw.Group(t, map[string]string{"job": job, "instance": "i"})
+		require.NotNil(t, grp, "group %s", job)
+		return *grp
+	}
+
+	// One name, each group's own description: the gateway serves one.
+	exp.send(t, group("help-a"), func(r *testResource) {
+		r.gauge("queue.size", "", 10, 1, nil)
+		r.ms.At(0).SetDescription("Items waiting (a).")
+	})
+	exp.send(t, group("help-b"), func(r *testResource) {
+		r.gauge("queue.size", "", 10, 2, nil)
+		r.ms.At(0).SetDescription("Queue length, as b counts it.")
+	})
+	assert.Equal(t, "Items waiting (a).", held("help-a").Families["queue_size"].Help)
+	assert.Equal(t, "Queue length, as b counts it.", held("help-b").Families["queue_size"].Help)
+
+	// One name, two types: the second is refused, the first stays.
+	exp.send(t, group("type-a"), func(r *testResource) { r.gauge("jobs", "", 10, 1, nil) })
+	exp.send(t, group("type-b"), func(r *testResource) {
+		r.histogram("jobs", "", 10, []float64{1}, []uint64{1, 0}, 0.5).gauge("other", "", 10, 1, nil)
+	})
+	assert.Equal(t, "GAUGE", held("type-a").Families["jobs"].Type)
+	assert.NotContains(t, held("type-b").Families, "jobs")
+
+	// A histogram owns its _count, _sum and _bucket, whichever comes first.
+	exp.send(t, group("hist-a"), func(r *testResource) {
+		r.histogram("x", "", 10, []float64{1}, []uint64{1, 0}, 0.5).gauge("y.count", "", 10, 1, nil)
+	})
+	exp.send(t, group("hist-b"), func(r *testResource) {
+		r.gauge("x.count", "", 10, 1, nil).gauge("x.bucket", "", 10, 1, nil).gauge("x.sum", "", 10, 1, nil).
+			histogram("y", "", 10, []float64{1}, []uint64{1, 0}, 0.5).gauge("kept", "", 10, 1, nil)
+	})
+	assert.Contains(t, held("hist-a").Families, "x")
+	assert.Contains(t, held("hist-a").Families, "y_count")
+	for _, refused := range []string{"x_count", "x_bucket", "x_sum", "y"} {
+		assert.NotContains(t, held("hist-b").Families, refused)
+	}
+
+	// A summary owns _count and _sum, not _bucket.
+	exp.send(t, group("summary-a"), func(r *testResource) {
+		r.summary("s", "", 10, 4, 40, map[float64]float64{0.5: 9, 0.99: 15})
+	})
+	exp.send(t, group("summary-b"), func(r *testResource) {
+		r.summary("s", "", 10, 1, 2, map[float64]float64{0.5: 1}).
+			gauge("s.sum", "", 10, 1, nil).gauge("s.bucket", "", 10, 1, nil)
+	})
+	assert.Equal(t, "SUMMARY", held("summary-b").Families["s"].Type)
+	assert.NotContains(t, held("summary-b").Families, "s_sum")
+	assert.Contains(t, held("summary-b").Families, "s_bucket")
+
+	// target_info of every group, each with its own labels.
+	exp.send(t, map[string]any{"service.name": "info-a", "service.instance.id": "i", "os.type": "linux"}, func(r *testResource) {
+		r.gauge("g", "", 10, 1, nil)
+	})
+	exp.send(t, map[string]any{"service.name": "info-b", "service.instance.id": "i", "k8s.pod.name": "p", "cloud.region": "r"}, func(r *testResource) {
+		r.gauge("g", "", 10, 1, nil)
+	})
+	assert.Equal(t, map[string]string{"job": "info-a", "instance": "i", "os_type": "linux"}, held("info-a").Families["target_info"].Metrics[0].Labels)
+
+	// A native histogram next to a classic one, in one group and across.
+	exp.send(t, group("native"), func(r *testResource) {
+		r.expHistogram("latency.native", pmetric.AggregationTemporalityCumulative, 0, 10,
+			expPoint{scale: 2, zeroCount: 1, pos: []uint64{1, 2}, neg: []uint64{1}, sum: 3}).
+			histogram("latency.classic", "s", 10, []float64{0.1, 1}, []uint64{1, 1, 0}, 0.6)
+	})
+	exp.send(t, group("classic"), func(r *testResource) {
+		r.histogram("latency.native", "s", 10, []float64{0.1, 1}, []uint64{0, 1, 0}, 0.5)
+	})
+	native := gw.ScrapeProtobuf(t)["latency_native_seconds"]
+	require.NotNil(t, native)
+	assert.Len(t, native.GetMetric(), 2, "one native, one classic series of one histogram family")
+
+	writes, failures := gw.Checked()
+	assert.Empty(t, failures)
+	assert.Contains(t, renderDrops(t, exp.tel), "name_conflict=", "the exporter refused what the gateway could not serve")
+	t.Logf("%d writes checked", writes)
+}
