@@ -337,8 +337,29 @@ func TestDedicatedAcrossGroups(t *testing.T) {
 	require.NotNil(t, native)
 	assert.Len(t, native.GetMetric(), 2, "one native, one classic series of one histogram family")
 
+	// The gateway's own families, of another type or help: never pushed.
+	exp.send(t, group("own"), func(r *testResource) {
+		r.histogram("go.goroutines", "", 10, []float64{1}, []uint64{1, 0}, 0.5).
+			summary("process.open.fds", "", 10, 1, 1, nil).
+			sum("pushgateway.http.requests", "", true, 10, 1, nil).
+			gauge("push.time", "s", 10, 1, nil).gauge("kept", "", 10, 1, nil)
+		r.ms.At(2).SetDescription("Mine.")
+	})
+	own := held("own")
+	assert.ElementsMatch(t, []string{"kept", "push_failure_time_seconds", "push_time_seconds", "target_info"}, familyNames(&own))
+
+	// Point attributes named like grouping labels: the gateway would write
+	// the group's values over them, making these two series one.
+	exp.send(t, group("clash"), func(r *testResource) {
+		r.gauge("g", "", 10, 1, map[string]any{"job": "a", "instance": "x"}).
+			gauge("g", "", 10, 2, map[string]any{"job": "b", "instance": "x"})
+	})
+	assert.Len(t, held("clash").Families["g"].Metrics, 2)
+
 	writes, failures := gw.Checked()
 	assert.Empty(t, failures)
-	assert.Contains(t, renderDrops(t, exp.tel), "name_conflict=", "the exporter refused what the gateway could not serve")
+	drops := renderDrops(t, exp.tel)
+	assert.Contains(t, drops, "name_conflict=", "the exporter refused what the gateway could not serve")
+	assert.Contains(t, drops, "reserved_name=4")
 	t.Logf("%d writes checked", writes)
 }
