@@ -26,8 +26,8 @@ import (
 // push makes every scrape of it fail from then on. Each gateway here runs
 // behind testgateway's checking proxy, which scrapes it after every write
 // and fails the test, naming the write, when the scrape fails, does not
-// parse, misses what the gateway holds, holds what Prometheus cannot
-// ingest, or makes promtool complain (see internal/testgateway/dedicated.go).
+// parse, is cut short, holds what Prometheus cannot ingest, or makes
+// promtool complain (see internal/testgateway/dedicated.go).
 // make dedicated runs them (and the end-to-end suite with
 // PUSHGATEWAY_DEDICATED=1); docs/notes/dedicated-gateway-checks.md lists
 // the gateway's checks and how the exporter meets each.
@@ -55,11 +55,14 @@ func TestDedicatedGolden(t *testing.T) {
 					require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
 				}
 			})
+			held := 0
 			for _, grp := range gw.Groups(t) {
 				if strings.HasPrefix(grp.Labels["job"], namespace+"/") {
-					groups++
+					held++
 				}
 			}
+			assert.Positive(t, held, "case %s/%s left no group at the gateway", c.name, format)
+			groups += held
 		}
 	}
 	writes, failures := gw.Checked()
