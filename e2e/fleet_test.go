@@ -483,7 +483,7 @@ func runJobs(n, concurrency int, job func(int) error) error {
 
 // The fleet's names. Each job has a name of its own, as the CronJobs of a
 // fleet do, and an instance.
-func fleetJobName(i int) string      { return fmt.Sprintf("fleet-job-%04d", i) }
+func fleetJobName(i int) string  { return fmt.Sprintf("fleet-job-%04d", i) }
 func fleetInstance(i int) string { return fmt.Sprintf("run-%04d", i) }
 
 // fleetSeries describes series s of every job: instrument s/fleetShards,
