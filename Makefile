@@ -25,11 +25,14 @@ SOURCES     := $(wildcard *.go internal/*/*.go) go.mod go.sum builder-config.yam
 FUZZ_TARGETS := FuzzTranslate FuzzGroupKeyURL
 FUZZTIME    ?= 2m
 
-.PHONY: all tools pushgateway container-tools prometheus build build-tier1 run demo image sizing test test-faults test-scale vet unit bench-check bench bench-e2e bench-load bench-fleet bench-scale fuzz-short fuzz e2e dedicated deploy-test rules generate clean
+.PHONY: all tools test-tools pushgateway container-tools prometheus build build-tier1 run demo image sizing test test-faults test-scale vet unit bench-check bench bench-e2e bench-load bench-fleet bench-scale fuzz-short fuzz e2e dedicated deploy-test rules generate clean
 
 all: build
 
-tools: $(OCB) pushgateway container-tools prometheus
+# What make run needs; the tests need more (test-tools).
+tools: $(OCB) pushgateway
+
+test-tools: tools container-tools prometheus
 
 $(OCB):
 	GOBIN=$(abspath $(BIN_DIR)) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
@@ -67,7 +70,7 @@ IMAGE ?= localhost/otelcol-pushgateway:dev
 image: container-tools build
 	IMAGE=$(IMAGE) scripts/build-image.sh
 
-test: tools build build-tier1 vet unit bench-check fuzz-short e2e dedicated rules deploy-test
+test: test-tools build build-tier1 vet unit bench-check fuzz-short e2e dedicated rules deploy-test
 
 vet:
 	$(GO) vet ./...
@@ -150,7 +153,7 @@ test-scale: tools build build-tier1
 # deploy/: the container image built and run, the Kubernetes manifests and
 # Helm values decoded and wired, the scrape configuration and alerting
 # rules against a real Prometheus, the built collector and a real gateway.
-deploy-test: build
+deploy-test: test-tools build
 	cd deploy && COLLECTOR_BIN=$(abspath $(COLLECTOR)) $(GO) test -count=1 ./...
 
 sizing: build
@@ -158,7 +161,7 @@ sizing: build
 
 # The alerting rules: syntax and style (promtool check), and a unit test
 # of every alert firing and not firing (promtool test).
-rules:
+rules: prometheus
 	promtool check rules deploy/prometheus/alerts.yaml
 	promtool test rules deploy/prometheus/alerts_test.yaml
 	promtool check config deploy/prometheus/prometheus.yaml
