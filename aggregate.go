@@ -118,8 +118,8 @@ func (sc *scratch) histogramAggregate(dp pmetric.HistogramDataPoint) *aggregate 
 
 // summaryAggregate is the summary of dp in sc's storage, its quantiles in
 // ascending order whatever order the sender used: the same data always
-// gives the same bytes.
-func (sc *scratch) summaryAggregate(dp pmetric.SummaryDataPoint) *aggregate {
+// gives the same bytes. ok is false when a quantile repeats.
+func (sc *scratch) summaryAggregate(dp pmetric.SummaryDataPoint) (_ *aggregate, ok bool) {
 	qs := dp.QuantileValues()
 	from := len(sc.floats)
 	for i := 0; i < qs.Len(); i++ {
@@ -137,7 +137,12 @@ func (sc *scratch) summaryAggregate(dp pmetric.SummaryDataPoint) *aggregate {
 			values[j], values[j-1] = values[j-1], values[j]
 		}
 	}
-	return sc.aggregate(aggregate{count: dp.Count(), sum: dp.Sum(), bounds: quantiles, values: values})
+	for i := 1; i < len(quantiles); i++ {
+		if cmp.Compare(quantiles[i], quantiles[i-1]) == 0 {
+			return nil, false
+		}
+	}
+	return sc.aggregate(aggregate{count: dp.Count(), sum: dp.Sum(), bounds: quantiles, values: values}), true
 }
 
 // aggregate keeps a in sc's storage.

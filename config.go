@@ -47,8 +47,8 @@ type Config struct {
 	// UnderscoreEscapingWithSuffixes (default: invalid characters become _,
 	// unit and _total suffixes added), UnderscoreEscapingWithoutSuffixes,
 	// NoUTF8EscapingWithSuffixes or NoTranslation. The last two keep UTF-8
-	// names, which Pushgateway 1.5 refuses. Any other value is refused when
-	// the configuration is read.
+	// names, which the exposition formats pushed here cannot carry, and are
+	// refused, as is any other value, when the configuration is read.
 	TranslationStrategy TranslationStrategy `mapstructure:"translation_strategy"`
 
 	// ExponentialHistograms is how OTLP exponential histograms are pushed:
@@ -389,9 +389,16 @@ func (s *TranslationStrategy) UnmarshalText(text []byte) error {
 
 func (s TranslationStrategy) validate() error {
 	for _, known := range translationStrategies {
-		if string(s) == string(known) {
-			return nil
+		if string(s) != string(known) {
+			continue
 		}
+		if !known.ShouldEscape() {
+			// The exposition formats the Pushgateway takes here carry only
+			// legacy names: names escaped on the wire, after the exporter
+			// checked them, could meet as one name of two types.
+			return fmt.Errorf("%q keeps UTF-8 names, which the Pushgateway's exposition formats as pushed here cannot carry: use UnderscoreEscapingWithSuffixes or UnderscoreEscapingWithoutSuffixes", string(s))
+		}
+		return nil
 	}
 	return fmt.Errorf("unknown translation strategy %q: want one of %v", string(s), translationStrategies)
 }

@@ -184,6 +184,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"unknown_format", "format", `unknown format "json": want protobuf or text`},
 		{"unknown_exponential_histograms", "exponential_histograms", `unknown mode "sparse": want native or classic`},
 		{"unknown_translation_strategy", "translation_strategy", `unknown translation strategy "underscores"`},
+		{"utf8_translation_strategy", "translation_strategy", `"NoTranslation" keeps UTF-8 names, which the Pushgateway's exposition formats as pushed here cannot carry: use UnderscoreEscapingWithSuffixes or UnderscoreEscapingWithoutSuffixes`},
 		{"unknown_aggregation_mode", "aggregation.mode", `unknown mode "average": want none or sum`},
 		{"unknown_gauge_aggregation", "aggregation.gauges", `unknown gauge aggregation "mean": want last, sum, max or min`},
 	} {

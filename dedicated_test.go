@@ -342,11 +342,12 @@ func TestDedicatedAcrossGroups(t *testing.T) {
 
 	// The gateway's own families, of another type or help: never pushed.
 	exp.send(t, group("own"), func(r *testResource) {
-		r.histogram("go.goroutines", "", 10, []float64{1}, []uint64{1, 0}, 0.5).
-			summary("process.open.fds", "", 10, 1, 1, nil).
-			sum("pushgateway.http.requests", "", true, 10, 1, nil).
-			gauge("push.time", "s", 10, 1, nil).gauge("kept", "", 10, 1, nil)
-		r.ms.At(2).SetDescription("Mine.")
+		r.gauge("go.gc.duration.seconds.count", "", 10, 1, nil). // the _count of the gateway's own summary
+										histogram("go.goroutines", "", 10, []float64{1}, []uint64{1, 0}, 0.5).
+										summary("process.open.fds", "", 10, 1, 1, nil).
+										sum("pushgateway.http.requests", "", true, 10, 1, nil).
+										gauge("push.time", "s", 10, 1, nil).gauge("kept", "", 10, 1, nil)
+		r.ms.At(3).SetDescription("Mine.")
 	})
 	own := held("own")
 	assert.ElementsMatch(t, []string{"kept", "push_failure_time_seconds", "push_time_seconds", "target_info"}, familyNames(&own))
@@ -359,10 +360,71 @@ func TestDedicatedAcrossGroups(t *testing.T) {
 	})
 	assert.Len(t, held("clash").Families["g"].Metrics, 2)
 
+	// A summary with one quantile twice would be one sample twice.
+	exp.send(t, group("quantiles"), func(r *testResource) {
+		r.summary("dup", "", 10, 2, 3, map[float64]float64{0.5: 1})
+		qv := r.ms.At(0).Summary().DataPoints().At(0).QuantileValues().AppendEmpty()
+		qv.SetQuantile(0.5)
+		qv.SetValue(2)
+		r.gauge("kept", "", 10, 1, nil)
+	})
+	assert.NotContains(t, held("quantiles").Families, "dup")
+
 	writes, failures := gw.Checked()
 	assert.Empty(t, failures)
 	drops := renderDrops(t, exp.tel)
+	assert.Contains(t, drops, "invalid_summary=1")
 	assert.Contains(t, drops, "name_conflict=", "the exporter refused what the gateway could not serve")
-	assert.Contains(t, drops, "reserved_name=4")
+	assert.Contains(t, drops, "reserved_name=5")
 	t.Logf("%d writes checked", writes)
+}
+
+// TestDedicatedNamesLeaveWithTheGateway ends a family in one group and
+// claims its name with another type in another: the gateway holds the
+// first family until a push without it is acknowledged (put) or for good
+// (post), so the second is refused until then.
+func TestDedicatedNamesLeaveWithTheGateway(t *testing.T) {
+	ended := func(r *testResource) { r.gauge("x", "", 20, 0, nil).ended().gauge("y", "", 20, 1, nil) }
+	histogram := func(r *testResource) {
+		r.histogram("x", "", 30, []float64{1}, []uint64{1, 0}, 0.5).gauge("z", "", 30, 1, nil)
+	}
+	a, b := map[string]any{"service.name": "a"}, map[string]any{"service.name": "b"}
+
+	t.Run("post", func(t *testing.T) {
+		gw := testgateway.StartWith(t, testgateway.Options{Dedicated: true})
+		exp := startInternal(t, gw.URL, func(c *Config) { c.Method = MethodPost })
+		exp.send(t, a, func(r *testResource) { r.gauge("x", "", 10, 1, nil).gauge("y", "", 10, 1, nil) })
+		exp.send(t, a, ended)
+		exp.send(t, b, histogram)
+		grp := gw.Group(t, map[string]string{"job": "b"})
+		require.NotNil(t, grp)
+		assert.NotContains(t, grp.Families, "x", "a post never removes a's gauge x")
+		_, failures := gw.Checked()
+		assert.Empty(t, failures)
+	})
+
+	t.Run("put", func(t *testing.T) {
+		gw := testgateway.StartWith(t, testgateway.Options{Dedicated: true})
+		exp := startInternal(t, gw.URL, nil)
+		exp.send(t, a, func(r *testResource) { r.gauge("x", "", 10, 1, nil).gauge("y", "", 10, 1, nil) })
+		// a's state drops x, but its push fails: the gateway keeps x.
+		batch := newTestBatch()
+		ended(batch.resource(a))
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		require.Error(t, exp.pushMetrics(ctx, batch.md))
+		exp.send(t, b, histogram)
+		grp := gw.Group(t, map[string]string{"job": "b"})
+		require.NotNil(t, grp)
+		assert.NotContains(t, grp.Families, "x", "the gateway still holds a's gauge x")
+
+		// a's next push lands without x: b may have its histogram now.
+		exp.send(t, a, func(r *testResource) { r.gauge("y", "", 40, 2, nil) })
+		exp.send(t, b, func(r *testResource) { r.histogram("x", "", 50, []float64{1}, []uint64{1, 0}, 0.5) })
+		grp = gw.Group(t, map[string]string{"job": "b"})
+		require.NotNil(t, grp)
+		assert.Equal(t, "HISTOGRAM", grp.Families["x"].Type)
+		_, failures := gw.Checked()
+		assert.Empty(t, failures)
+	})
 }

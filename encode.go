@@ -28,45 +28,36 @@ func (f PushFormat) expfmtFormat() expfmt.Format {
 	return expfmt.NewFormat(expfmt.TypeProtoDelim)
 }
 
-// encodeFamilies writes families in the push format into buf. Native
-// histograms go as they are only in protobuf with native set; otherwise
-// (the text format cannot carry them) as classic buckets. legacyNames says
-// every metric and label name is a legacy Prometheus name (the escaping
-// translation strategies guarantee it): protobuf is then written by
-// writeDelimitedFamilies, which leaves names as they are, instead of
-// expfmt, which would escape them.
-func encodeFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily, format PushFormat, native, legacyNames bool) error {
+// encodeFamilies writes families in the push format into buf with
+// expfmt. Native histograms go as they are only in protobuf with native
+// set; otherwise (the text format cannot carry them) as classic buckets.
+func encodeFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily, format PushFormat, native bool) error {
 	if format == FormatText || !native {
 		fams = withClassicHistograms(fams)
-	}
-	if format == FormatProtobuf && legacyNames {
-		if writeDelimitedFamilies(buf, fams) {
-			return nil
-		}
 	}
 	return encodeFamiliesExpfmt(buf, fams, format)
 }
 
-// encodeGroup writes the group's state in the push format into buf (see
-// encodeFamilies): with legacy names straight from the state, in either
-// format, otherwise from a snapshot.
-func encodeGroup(buf *bytes.Buffer, g *groupState, format PushFormat, native, legacyNames bool) error {
+// encodeGroup writes the group's state in the push format into buf,
+// straight from the state (writeGroupDelimited, writeGroupText), or, for a
+// state those writers do not handle, from a snapshot with expfmt. The names
+// are legacy Prometheus names (the escaping translation strategies are the
+// only ones taken), which both write as they are.
+func encodeGroup(buf *bytes.Buffer, g *groupState, format PushFormat, native bool) error {
 	g.mu.Lock()
-	if legacyNames {
-		written := false
-		if format == FormatText {
-			written = writeGroupText(buf, g)
-		} else {
-			written = writeGroupDelimited(buf, g, native)
-		}
-		if written {
-			g.mu.Unlock()
-			return nil
-		}
+	written := false
+	if format == FormatText {
+		written = writeGroupText(buf, g)
+	} else {
+		written = writeGroupDelimited(buf, g, native)
+	}
+	if written {
+		g.mu.Unlock()
+		return nil
 	}
 	fams := g.snapshotLocked()
 	g.mu.Unlock()
-	return encodeFamilies(buf, fams, format, native, legacyNames)
+	return encodeFamilies(buf, fams, format, native)
 }
 
 // encodeFamiliesExpfmt writes families with expfmt's encoder.

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/otlptranslator"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
@@ -40,10 +39,6 @@ type pushgatewayExporter struct {
 	states     *groupStates
 	publisher  *publisher // built in start
 	lifecycle  *lifecycle // background expiry and resync; nil when off
-
-	// legacyNames says the naming strategy makes only legacy Prometheus
-	// names (see encodeFamilies).
-	legacyNames bool
 
 	// clock is the clock of everything that waits or expires.
 	clock clock
@@ -87,7 +82,6 @@ func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, erro
 			withLabelLimits(cfg.MaxLabelValueLength, cfg.MaxLabelsPerSeries).
 			withCacheSize(cfg.MaxSeries),
 		states:      states,
-		legacyNames: otlptranslator.TranslationStrategyOption(cfg.TranslationStrategy).ShouldEscape(),
 		clock:       systemClock{},
 		churn:       newInstanceChurn(),
 		warned:      map[string]time.Time{},
@@ -121,7 +115,7 @@ func (e *pushgatewayExporter) start(ctx context.Context, host component.Host) er
 		heartbeat: e.cfg.Heartbeat,
 		deletes:   e.cfg.Method == MethodPut,
 		encode: func(buf *bytes.Buffer, g *groupState) error {
-			return encodeGroup(buf, g, e.cfg.Format, native, e.legacyNames)
+			return encodeGroup(buf, g, e.cfg.Format, native)
 		},
 		telemetry: e.telemetry,
 		logger:    e.logger,

@@ -72,6 +72,9 @@ type folder struct {
 	gauges GaugeAggregation
 	// conflicts says a second writer of a series is reported (mode none).
 	conflicts bool
+	// leaving are the names the group let go of in this change (see
+	// groupState.leaving).
+	leaving []leavingName
 }
 
 // ruleFor sets the folder's rule for a family.

@@ -2,6 +2,7 @@ package pushgatewayexporter
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -243,7 +244,7 @@ func fuzzCheckGroupEncoding(t *testing.T, g *groupState, snap []*dto.MetricFamil
 }
 
 var fuzzDropReasons = []dropReason{
-	dropUnspecifiedTemporality, dropScaleTooLow, dropUnknownType,
+	dropUnspecifiedTemporality, dropScaleTooLow, dropUnknownType, dropInvalidSummary,
 	dropNoValue, dropInvalidName, dropInvalidHistogram, dropLabelTooLong,
 	dropTooManyLabels, dropInvalidGroup,
 }
@@ -354,7 +355,7 @@ func fuzzCheckSnapshot(t *testing.T, key groupKey, snap []*dto.MetricFamily) {
 	require.NoError(t, fuzzSuffixCollision(types), "in group %s", key)
 
 	var buf bytes.Buffer
-	require.NoError(t, encodeFamilies(&buf, snap, FormatProtobuf, true, true))
+	require.NoError(t, encodeFamilies(&buf, snap, FormatProtobuf, true))
 	fuzzCheckParsed(t, snap, fuzzDecodeProtobuf(t, buf.Bytes()), FormatProtobuf)
 	var generic bytes.Buffer
 	require.NoError(t, encodeFamiliesExpfmt(&generic, snap, FormatProtobuf))
@@ -368,11 +369,11 @@ func fuzzCheckSnapshot(t *testing.T, key groupKey, snap []*dto.MetricFamily) {
 		}
 	}
 	buf.Reset()
-	require.NoError(t, encodeFamilies(&buf, snap, FormatProtobuf, false, true))
+	require.NoError(t, encodeFamilies(&buf, snap, FormatProtobuf, false))
 	fuzzCheckParsed(t, classic, fuzzDecodeProtobuf(t, buf.Bytes()), FormatProtobuf)
 
 	buf.Reset()
-	require.NoError(t, encodeFamilies(&buf, snap, FormatText, true, true))
+	require.NoError(t, encodeFamilies(&buf, snap, FormatText, true))
 	body := buf.String()
 	parser := expfmt.NewTextParser(model.LegacyValidation)
 	parsed, err := parser.TextToMetricFamilies(strings.NewReader(body))
@@ -432,6 +433,11 @@ func fuzzCheckMetricValue(t *testing.T, mf *dto.MetricFamily, m *dto.Metric) {
 		require.Equal(t, m.Histogram.GetSampleCount(), last.GetCumulativeCount(), "family %q: +Inf bucket counts all", mf.GetName())
 	case dto.MetricType_SUMMARY:
 		require.NotNil(t, m.Summary, "family %q", mf.GetName())
+		qs := m.Summary.GetQuantile()
+		for i := 1; i < len(qs); i++ {
+			// One quantile twice is one sample twice at the gateway.
+			require.Negative(t, cmp.Compare(qs[i-1].GetQuantile(), qs[i].GetQuantile()), "family %q: quantiles ascending, none twice", mf.GetName())
+		}
 	default:
 		require.Failf(t, "unexpected family type", "family %q: %s", mf.GetName(), mf.GetType())
 	}

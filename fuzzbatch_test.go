@@ -806,6 +806,8 @@ func fuzzTranslateSeeds() []fzBatch {
 				}},
 				{Kind: fzSummary, Name: "s", Points: []fzPoint{
 					{Count: math.MaxUint64, Sum: inf, Quantiles: [][2]float64{{nan, 1}, {2, nan}, {-1, inf}}, Attrs: fzA("quantile", "q")},
+					{Count: 2, Sum: 1, Quantiles: [][2]float64{{0.5, 1}, {0.9, 2}, {0.5, 3}}, Attrs: fzA("k", "dup-quantiles")},
+					{Count: 2, Sum: 1, Quantiles: [][2]float64{{nan, 1}, {nan, 2}}, Attrs: fzA("k", "dup-nan-quantiles")},
 				}},
 			}},
 		}),

@@ -65,18 +65,29 @@ func TestLabelCache(t *testing.T) {
 	}
 }
 
-func TestProtobufEncoderFallsBackForFieldsItDoesNotWrite(t *testing.T) {
-	mf := &dto.MetricFamily{
-		Name: proto.String("x"), Type: dto.MetricType_UNTYPED.Enum(),
-		Metric: []*dto.Metric{{Untyped: &dto.Untyped{Value: proto.Float64(1)}}},
-	}
+// TestProtobufWriterLeavesToExpfmt checks that a held metric with a field
+// the protobuf writer does not write (an exemplar) makes it write nothing,
+// and that the push is then expfmt's.
+func TestProtobufWriterLeavesToExpfmt(t *testing.T) {
+	l := gaugePoint(0, 0, "k", "v").labels
+	native := &dto.Metric{Label: l.labels, Histogram: &dto.Histogram{
+		SampleCount: proto.Uint64(1), SampleSum: proto.Float64(1), Schema: proto.Int32(0),
+		ZeroThreshold: proto.Float64(0), ZeroCount: proto.Uint64(1),
+		Exemplars: []*dto.Exemplar{{Value: proto.Float64(1)}},
+	}}
+	res := newGroupStates(0, 0).apply(testKey, testWriter, []family{
+		{name: "h", typ: dto.MetricType_HISTOGRAM, points: []point{{time: 1, metric: native, labels: l}}},
+	})
 	var buf bytes.Buffer
-	assert.False(t, writeDelimitedFamilies(&buf, []*dto.MetricFamily{mf}))
-	assert.Zero(t, buf.Len(), "nothing written")
+	res.group.mu.Lock()
+	ok := writeGroupDelimited(&buf, res.group, true)
+	res.group.mu.Unlock()
+	require.False(t, ok)
+	require.Zero(t, buf.Len(), "nothing written")
 
-	require.NoError(t, encodeFamilies(&buf, []*dto.MetricFamily{mf}, FormatProtobuf, true, true))
+	require.NoError(t, encodeGroup(&buf, res.group, FormatProtobuf, true))
 	var want bytes.Buffer
-	require.NoError(t, encodeFamiliesExpfmt(&want, []*dto.MetricFamily{mf}, FormatProtobuf))
+	require.NoError(t, encodeFamiliesExpfmt(&want, res.group.snapshot(), FormatProtobuf))
 	assert.Equal(t, want.Bytes(), buf.Bytes(), "the generic encoder took over")
 	assert.NotZero(t, buf.Len(), fmt.Sprint(buf.Bytes()))
 }

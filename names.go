@@ -37,6 +37,9 @@ type nameUse struct {
 	// groups the exporter does not hold may hold it too.
 	groups int
 	parked bool
+	// retyping says a group changed the family's type and the gateway may
+	// still hold the old one: no other group may claim the name meanwhile.
+	retyping bool
 }
 
 func newGatewayNames() *gatewayNames {
@@ -50,7 +53,7 @@ func (n *gatewayNames) claim(name string, typ dto.MetricType, retype bool) bool 
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	u := n.names[name]
-	if u != nil && u.typ != typ && (!retype || u.groups > 1 || u.parked) {
+	if u != nil && (u.retyping || u.typ != typ && (!retype || u.groups > 1 || u.parked)) {
 		return false
 	}
 	if collidesWithHeld(name, typ, n.names) {
@@ -60,7 +63,7 @@ func (n *gatewayNames) claim(name string, typ dto.MetricType, retype bool) bool 
 	case u == nil:
 		n.names[name] = &nameUse{typ: typ, groups: 1}
 	case retype:
-		u.typ = typ
+		u.typ, u.retyping = typ, true
 	default:
 		u.groups++
 	}
@@ -83,6 +86,16 @@ func (n *gatewayNames) release(name string, kept bool) {
 	}
 	if u.groups <= 0 && !u.parked {
 		delete(n.names, name)
+	}
+}
+
+// retyped records that the gateway acknowledged a push with the name's
+// new type: other groups may claim it again.
+func (n *gatewayNames) retyped(name string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if u := n.names[name]; u != nil {
+		u.retyping = false
 	}
 }
 

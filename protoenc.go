@@ -9,26 +9,6 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// writeDelimitedFamilies writes families into buf as length-delimited
-// protobuf MetricFamily messages, byte for byte what protodelim and
-// proto.Marshal write for them (fields in number order, proto2 optionals
-// when set, repeated scalars unpacked), without reflection and with one
-// allocation at most: buf grows once to the body's size. It returns false,
-// and writes nothing, when a family holds a field this encoder does not
-// write (exemplars, created timestamps, untyped values, units, float
-// counts): the caller then uses the generic encoder.
-func writeDelimitedFamilies(buf *bytes.Buffer, fams []*dto.MetricFamily) bool {
-	sp := sizesPool.Get().(*[]int)
-	defer sizesPool.Put(sp)
-	total, ok := sizeDelimited(fams, sp)
-	if !ok {
-		return false
-	}
-	buf.Grow(total)
-	buf.Write(appendDelimited(buf.AvailableBuffer(), fams, *sp))
-	return true
-}
-
 // appendLabelsField appends labels as Metric's repeated field 1, the form
 // in which a label set keeps them (labelSet.enc) for sizeMetric and
 // appendMetric.
@@ -40,36 +20,6 @@ func appendLabelsField(b []byte, labels []*dto.LabelPair) []byte {
 	}
 	return b
 }
-
-// sizeDelimited returns the body's size and leaves in *sizes each
-// family's size followed by its metrics' sizes, for appendDelimited.
-func sizeDelimited(fams []*dto.MetricFamily, sizes *[]int) (total int, ok bool) {
-	s := (*sizes)[:0]
-	for _, mf := range fams {
-		var size int
-		if s, size, ok = sizeFamily(mf, s); !ok {
-			*sizes = s
-			return 0, false
-		}
-		total += protowire.SizeVarint(uint64(size)) + size
-	}
-	*sizes = s
-	return total, true
-}
-
-func appendDelimited(b []byte, fams []*dto.MetricFamily, sizes []int) []byte {
-	k := 0
-	for _, mf := range fams {
-		b = protowire.AppendVarint(b, uint64(sizes[k]))
-		k++
-		b = appendFamily(b, mf, sizes[k:k+len(mf.Metric)])
-		k += len(mf.Metric)
-	}
-	return b
-}
-
-// sizesPool holds the per-metric sizes of a body between its two passes.
-var sizesPool = sync.Pool{New: func() any { s := make([]int, 0, 1024); return &s }}
 
 func sizeString(num protowire.Number, s *string) int {
 	if s == nil {
@@ -130,27 +80,6 @@ func appendMessageHeader(b []byte, num protowire.Number, size int) []byte {
 	return protowire.AppendVarint(b, uint64(size))
 }
 
-// sizeFamily appends the family's size, then each of its metrics' sizes,
-// to sizes.
-func sizeFamily(mf *dto.MetricFamily, sizes []int) (_ []int, size int, ok bool) {
-	if mf.Unit != nil {
-		return sizes, 0, false
-	}
-	at := len(sizes)
-	sizes = append(sizes, 0)
-	n := sizeFamilyHeader(mf.Name, mf.Help, mf.Type)
-	for _, m := range mf.Metric {
-		size, ok := sizeMetric(m, nil)
-		if !ok {
-			return sizes, 0, false
-		}
-		sizes = append(sizes, size)
-		n += sizeMessage(4, size)
-	}
-	sizes[at] = n
-	return sizes, n, true
-}
-
 // sizeFamilyHeader and appendFamilyHeader write a MetricFamily's fields
 // before its metrics.
 func sizeFamilyHeader(name, help *string, typ *dto.MetricType) int {
@@ -167,15 +96,6 @@ func appendFamilyHeader(b []byte, name, help *string, typ *dto.MetricType) []byt
 	if typ != nil {
 		b = protowire.AppendTag(b, 3, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(*typ))
-	}
-	return b
-}
-
-func appendFamily(b []byte, mf *dto.MetricFamily, metricSizes []int) []byte {
-	b = appendFamilyHeader(b, mf.Name, mf.Help, mf.Type)
-	for j, m := range mf.Metric {
-		b = appendMessageHeader(b, 4, metricSizes[j])
-		b = appendMetric(b, m, nil)
 	}
 	return b
 }

@@ -141,7 +141,9 @@ func (p *publisher) pushLocked(ctx context.Context, g *groupState, force bool) e
 		hash = maphash.Bytes(bodySeed, buf.Bytes())
 	}
 	if !force && p.heartbeat > 0 && g.pub.pushed && hash == g.pub.ackedHash && p.clock.Now().Sub(g.pub.ackedAt) < p.heartbeat {
+		// The gateway holds this very body: what left before it is gone.
 		g.pub.acked = max(g.pub.acked, version)
+		p.states.acknowledged(g, version)
 		p.telemetry.ExporterPushgatewayPushesSkipped.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", "unchanged")))
 		return nil
 	}
@@ -163,6 +165,7 @@ func (p *publisher) pushLocked(ctx context.Context, g *groupState, force bool) e
 		return err
 	}
 	g.pub = publishing{pushed: true, acked: max(g.pub.acked, version), ackedHash: hash, ackedAt: p.clock.Now()}
+	p.states.acknowledged(g, version)
 	return nil
 }
 

@@ -102,6 +102,17 @@ type groupState struct {
 	// pruned is when (unix nanoseconds) series_ttl last looked for
 	// series to remove.
 	pruned int64
+	// leaving are the families the group no longer holds (or holds with
+	// another type) that the gateway still does until a push of the
+	// version given is acknowledged: their names stay claimed till then.
+	leaving []leavingName
+}
+
+// leavingName is a family name a group let go of, as of a version.
+type leavingName struct {
+	name    string
+	version uint64
+	retype  bool // the family changed its type rather than went away
 }
 
 // familyState is one metric family of a group.
@@ -261,6 +272,7 @@ func (s *groupStates) apply(key groupKey, w writer, fams []family) applyResult {
 		g.updated = now
 		g.version++
 	}
+	fo.leave()
 	res.version = g.version
 	if len(g.families) > 0 {
 		res.group = g
@@ -285,6 +297,7 @@ func (s *groupStates) applyFamily(fo *folder, f *family) (changed bool) {
 	}
 	if fs != nil && fs.typ != f.typ {
 		fo.dropSeries(fs)
+		fo.leaving = append(fo.leaving, leavingName{name: f.name, retype: true})
 		fs = nil
 	}
 	if fs == nil {
@@ -419,11 +432,59 @@ func (f *folder) releaseWriters(st *seriesState) {
 	}
 }
 
-// removeFamily forgets a family left without series.
+// removeFamily forgets a family left without series. The gateway holds
+// it until a push without it is acknowledged (see leave), or for good with
+// method post, which never removes a family.
 func (f *folder) removeFamily(name string) {
 	delete(f.g.families, name)
 	f.g.names = nil
-	f.s.names.release(name, f.s.keepsFamilies)
+	if f.s.keepsFamilies {
+		f.s.names.release(name, true)
+		return
+	}
+	f.leaving = append(f.leaving, leavingName{name: name})
+}
+
+// leave records the names the folder let go of as leaving the gateway with
+// the group's current version, which the caller has set.
+func (f *folder) leave() {
+	for _, l := range f.leaving {
+		l.version = f.g.version
+		f.g.leaving = append(f.g.leaving, l)
+	}
+	f.leaving = f.leaving[:0]
+}
+
+// acknowledged records that the gateway holds the group as of version: the
+// names that left before it are released. The caller holds g.pushMu.
+func (s *groupStates) acknowledged(g *groupState, version uint64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	kept := g.leaving[:0]
+	for _, l := range g.leaving {
+		switch {
+		case l.version > version:
+			kept = append(kept, l)
+		case l.retype:
+			s.names.retyped(l.name)
+		default:
+			s.names.release(l.name, false)
+		}
+	}
+	g.leaving = kept
+}
+
+// releaseLeaving releases every leaving name of g; kept says the gateway
+// keeps the group. The caller holds g.mu.
+func (s *groupStates) releaseLeaving(g *groupState, kept bool) {
+	for _, l := range g.leaving {
+		if l.retype {
+			s.names.retyped(l.name)
+		} else {
+			s.names.release(l.name, kept)
+		}
+	}
+	g.leaving = nil
 }
 
 // prune removes the series no point changed since cutoff (series_ttl) and
@@ -502,6 +563,7 @@ func (s *groupStates) remove(g *groupState, cutoff time.Time, kept bool) bool {
 	for name := range g.families {
 		s.names.release(name, kept)
 	}
+	s.releaseLeaving(g, kept)
 	s.series.Add(-int64(g.series))
 	g.families, g.names, g.series, g.writers, g.removed = nil, nil, 0, writerTable{}, true
 	delete(s.groups, g.key.id())
@@ -519,7 +581,6 @@ func (s *groupStates) forgetWriters(cutoff time.Time) (changed []*groupState, re
 			n, ok := s.forgetIn(g, ids)
 			removed += n
 			if ok {
-				g.version++
 				changed = append(changed, g)
 			}
 		}
@@ -532,6 +593,12 @@ func (s *groupStates) forgetWriters(cutoff time.Time) (changed []*groupState, re
 func (s *groupStates) forgetIn(g *groupState, ids []writerID) (removed int, changed bool) {
 	fo := folder{s: s, g: g, res: &applyResult{}}
 	defer g.writers.settle()
+	defer func() {
+		if changed {
+			g.version++
+		}
+		fo.leave()
+	}()
 	for name, fs := range g.families {
 		fo.ruleFor(&family{name: name, typ: fs.typ, delta: fs.delta})
 		for idx := int32(len(fs.series)) - 1; idx >= 0; idx-- {
@@ -598,6 +665,7 @@ func (s *groupStates) removeEmpty(g *groupState) bool {
 	if len(g.families) > 0 || g.removed {
 		return false
 	}
+	s.releaseLeaving(g, false)
 	s.series.Add(-int64(g.series))
 	g.series, g.writers, g.removed = 0, writerTable{}, true
 	delete(s.groups, g.key.id())

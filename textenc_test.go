@@ -89,7 +89,7 @@ func TestTextWriterMatchesExpfmt(t *testing.T) {
 		assert.Equal(t, want, got.String())
 	}
 	var viaEncode bytes.Buffer
-	require.NoError(t, encodeGroup(&viaEncode, g, FormatText, true, true))
+	require.NoError(t, encodeGroup(&viaEncode, g, FormatText, true))
 	assert.Equal(t, want, viaEncode.String(), "encodeGroup writes text from the state")
 }
 
@@ -143,7 +143,7 @@ func TestTextWriterLeavesToExpfmt(t *testing.T) {
 	require.False(t, ok)
 	require.Zero(t, got.Len(), "nothing written")
 
-	require.NoError(t, encodeGroup(&got, res.group, FormatText, false, true))
+	require.NoError(t, encodeGroup(&got, res.group, FormatText, false))
 	assert.Equal(t, expfmtText(t, res.group), got.String())
 	assert.Contains(t, got.String(), `h_bucket{k="v",le="1"} 1 5`, "the timestamp only expfmt writes")
 }
@@ -163,7 +163,7 @@ func TestTextLabelsShared(t *testing.T) {
 	var wg sync.WaitGroup
 	bodies := make([]bytes.Buffer, len(groups))
 	for i, g := range groups {
-		wg.Go(func() { assert.NoError(t, encodeGroup(&bodies[i], g, FormatText, false, true)) })
+		wg.Go(func() { assert.NoError(t, encodeGroup(&bodies[i], g, FormatText, false)) })
 	}
 	wg.Wait()
 	for i := range groups {

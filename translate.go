@@ -33,6 +33,7 @@ const (
 	dropReservedName           dropReason = "reserved_name"
 	dropBucketMismatch         dropReason = "bucket_mismatch"
 	dropSummaryQuantiles       dropReason = "summary_quantiles"
+	dropInvalidSummary         dropReason = "invalid_summary"
 )
 
 // drop records points of one metric that were not translated.
@@ -74,12 +75,15 @@ type point struct {
 
 // gatewayReservedNames are the families the Pushgateway writes into every
 // group itself (a pushed one would be silently overwritten), and those it
-// exposes about itself (1.5.1): a pushed family of such a name is refused
-// with 400 unless its type and help are exactly the gateway's, so it is
-// never pushed. Every pushgateway_* name is the gateway's too.
+// exposes about itself (1.5.1), with the _count and _sum its summary owns:
+// a pushed family of such a name is refused with 400 unless its type is
+// the gateway's (and on a gateway without the consistency check breaks
+// every scrape), so it is never pushed. Every pushgateway_* name is the
+// gateway's too.
 var gatewayReservedNames = map[string]bool{
 	"push_time_seconds": true, "push_failure_time_seconds": true,
-	"go_gc_duration_seconds": true, "go_goroutines": true, "go_info": true, "go_threads": true,
+	"go_gc_duration_seconds": true, "go_gc_duration_seconds_count": true, "go_gc_duration_seconds_sum": true,
+	"go_goroutines": true, "go_info": true, "go_threads": true,
 	"go_memstats_alloc_bytes": true, "go_memstats_alloc_bytes_total": true,
 	"go_memstats_buck_hash_sys_bytes": true, "go_memstats_frees_total": true,
 	"go_memstats_gc_sys_bytes": true, "go_memstats_heap_alloc_bytes": true,
@@ -554,7 +558,12 @@ func validBounds(bounds pcommon.Float64Slice) bool {
 func (t *translator) summaryPoints(m pmetric.Metric, extra *scopeExtra, drops *dropCounter, sc *scratch) []point {
 	dps := m.Summary().DataPoints()
 	return translatePoints(t, m, dps.Len(), dps.At, "quantile", extra, drops, sc, func(dp pmetric.SummaryDataPoint, p *point) dropReason {
-		p.agg = sc.summaryAggregate(dp)
+		var ok bool
+		if p.agg, ok = sc.summaryAggregate(dp); !ok {
+			// One quantile twice is one sample twice at the gateway, which
+			// neither it nor Prometheus can take.
+			return dropInvalidSummary
+		}
 		return ""
 	})
 }

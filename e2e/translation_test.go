@@ -1,6 +1,6 @@
 package e2e
 
-// End-to-end checks of the OTLP → Prometheus mapping (README "OTLP →
+// End-to-end checks of the OTLP → Prometheus mapping (docs/MAPPING.md "OTLP →
 // Prometheus mapping") through the built collector: an OTel Go SDK job with
 // delta temporality and an exponential histogram, and a hand-written
 // OTLP/JSON request with the awkward cases.
@@ -622,7 +622,7 @@ func TestTranslationOTLPJSONBody(t *testing.T) {
 			return len(g.Families["companion"].Metrics) == 1
 		})
 		assert.ElementsMatch(t, []string{"companion", "push_time_seconds", "push_failure_time_seconds"}, familyNames(grp),
-			"README: the empty-named metrics are dropped (invalid_name), not pushed as total / seconds")
+			"docs/MAPPING.md: the empty-named metrics are dropped (invalid_name), not pushed as total / seconds")
 	})
 
 	col.stop(t)
