@@ -135,17 +135,11 @@ func runLoad(b *testing.B, rounds int) loadResult {
 	client := pmetricotlp.NewGRPCClient(conn)
 
 	base := time.Now()
-	senders := make([]*loadSender, loadGroups)
+	senders := make([]roundSender, loadGroups)
 	for k := range senders {
 		senders[k] = newLoadSender(k, pcommon.NewTimestampFromTime(base))
 	}
-	// A first, small, untimed export opens the connection, so the
-	// measurement starts with a ready channel.
-	warm := pmetric.NewMetrics()
-	warm.ResourceMetrics().AppendEmpty().Resource().Attributes().PutStr("service.name", "load-warmup")
-	if _, err := client.Export(context.Background(), pmetricotlp.NewExportRequestFromMetrics(warm)); err != nil {
-		b.Fatalf("warm-up export: %v", err)
-	}
+	warmUp(b, client, "load-warmup")
 	waitQuiet(b, quietFor, colPID, gwPID) // the start-up settled
 
 	colBefore, gwBefore := cpuTicks(b, colPID), cpuTicks(b, gwPID)
@@ -153,32 +147,9 @@ func runLoad(b *testing.B, rounds int) loadResult {
 	b.StartTimer()
 	start := time.Now()
 
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	for _, s := range senders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r := 1; r <= rounds; r++ {
-				s.setRound(r, pcommon.NewTimestampFromTime(base.Add(time.Duration(r)*time.Millisecond)))
-				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-				_, err := client.Export(ctx, s.req)
-				cancel()
-				if err != nil {
-					mu.Lock()
-					errs = append(errs, fmt.Errorf("group %d round %d: %w", s.group, r, err))
-					mu.Unlock()
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	err = sendRounds(client, senders, rounds, base)
 	accepted := time.Since(start)
-	if err := errors.Join(errs...); err != nil {
+	if err != nil {
 		b.Fatalf("the collector refused the load: %v", err)
 	}
 
@@ -268,6 +239,57 @@ func (s *loadSender) setRound(round int, ts pcommon.Timestamp) {
 	for i, dp := range s.points {
 		dp.SetTimestamp(ts)
 		dp.SetDoubleValue(float64(round) + float64(i)/1e5)
+	}
+}
+
+func (s *loadSender) request() pmetricotlp.ExportRequest { return s.req }
+
+func (s *loadSender) String() string { return fmt.Sprintf("group %d", s.group) }
+
+// roundSender is one sender of a load: its request, made newer each round.
+type roundSender interface {
+	setRound(round int, ts pcommon.Timestamp)
+	request() pmetricotlp.ExportRequest
+	fmt.Stringer
+}
+
+// sendRounds sends every sender's request rounds times, the senders in
+// parallel, round r stamped base + r ms, and returns each sender's first
+// refusal.
+func sendRounds(client pmetricotlp.GRPCClient, senders []roundSender, rounds int, base time.Time) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, s := range senders {
+		wg.Go(func() {
+			for r := 1; r <= rounds; r++ {
+				s.setRound(r, pcommon.NewTimestampFromTime(base.Add(time.Duration(r)*time.Millisecond)))
+				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+				_, err := client.Export(ctx, s.request())
+				cancel()
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("%s round %d: %w", s, r, err))
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// warmUp sends a first, small, untimed export, which opens the connection,
+// so that a measurement starts with a ready channel.
+func warmUp(b *testing.B, client pmetricotlp.GRPCClient, name string) {
+	b.Helper()
+	warm := pmetric.NewMetrics()
+	warm.ResourceMetrics().AppendEmpty().Resource().Attributes().PutStr("service.name", name)
+	if _, err := client.Export(context.Background(), pmetricotlp.NewExportRequestFromMetrics(warm)); err != nil {
+		b.Fatalf("warm-up export: %v", err)
 	}
 }
 

@@ -1,18 +1,13 @@
 package e2e
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 )
 
 // The fleet of BenchmarkTwoTier: scaleBenchJobs jobs (one resource, so
@@ -88,46 +83,23 @@ func runScaleLoad(b *testing.B, backends, rounds int) scaleLoadResult {
 	f := newFleet(scaleBenchJobs, scaleBenchSeries, pcommon.NewTimestampFromTime(base))
 	client := otlpClient(b, s.tier1)
 
-	// A first export without data points opens the connection, so the
-	// measurement starts with a ready channel.
-	warm := pmetric.NewMetrics()
-	warm.ResourceMetrics().AppendEmpty().Resource().Attributes().PutStr("service.name", "warm-up")
-	if _, err := client.Export(context.Background(), pmetricotlp.NewExportRequestFromMetrics(warm)); err != nil {
-		b.Fatalf("warm-up export: %v", err)
-	}
+	warmUp(b, client, "warm-up")
 	pids := s.pids()
-	before, _ := waitIdle(b, pids)
+	before, _ := waitQuiet(b, quietFor, pids...)
 	selfBefore := selfCPU(b)
 	b.StartTimer()
 	start := time.Now()
 
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	for _, j := range f.jobs {
-		wg.Go(func() {
-			for r := 1; r <= rounds; r++ {
-				j.setRound(r, pcommon.NewTimestampFromTime(base.Add(time.Duration(r)*time.Millisecond)))
-				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-				_, err := client.Export(ctx, j.req)
-				cancel()
-				if err != nil {
-					mu.Lock()
-					errs = append(errs, fmt.Errorf("job %v round %d: %w", j.group, r, err))
-					mu.Unlock()
-					return
-				}
-			}
-		})
+	senders := make([]roundSender, len(f.jobs))
+	for i, j := range f.jobs {
+		senders[i] = j
 	}
-	wg.Wait()
+	err := sendRounds(client, senders, rounds, base)
 	accepted := time.Since(start)
-	if err := errors.Join(errs...); err != nil {
+	if err != nil {
 		b.Fatalf("tier 1 refused the load: %v", err)
 	}
-	after, lastBusy := waitIdle(b, pids)
+	after, lastBusy := waitQuiet(b, quietFor, pids...)
 	b.StopTimer()
 	selfUsed := selfCPU(b) - selfBefore
 
@@ -180,28 +152,3 @@ func runScaleLoad(b *testing.B, backends, rounds int) scaleLoadResult {
 
 // waitIdle samples the processes until none has used any CPU for
 // quietFor, and returns each one's CPU ticks then and when any last used
-// some.
-func waitIdle(b *testing.B, pids []int) (ticks []int64, lastBusy time.Time) {
-	b.Helper()
-	deadline := time.Now().Add(5 * time.Minute)
-	ticks = make([]int64, len(pids))
-	lastBusy = time.Now()
-	for {
-		moved := false
-		for i, pid := range pids {
-			if t := cpuTicks(b, pid); t != ticks[i] {
-				ticks[i], moved = t, true
-			}
-		}
-		now := time.Now()
-		if moved {
-			lastBusy = now
-		} else if now.Sub(lastBusy) >= quietFor {
-			return ticks, lastBusy
-		}
-		if now.After(deadline) {
-			b.Fatalf("the layout's processes still busy after 5 minutes")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}

@@ -240,6 +240,10 @@ func (f *fleet) setRound(round int, ts pcommon.Timestamp) {
 }
 
 // setRound stamps every point of the job with round's values and time.
+func (j *fleetJob) request() pmetricotlp.ExportRequest { return j.req }
+
+func (j *fleetJob) String() string { return fmt.Sprintf("job %v", j.group) }
+
 func (j *fleetJob) setRound(round int, ts pcommon.Timestamp) {
 	for i, dp := range j.gauge {
 		dp.SetTimestamp(ts)
