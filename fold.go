@@ -124,20 +124,23 @@ func (f *folder) latest(s *seriesState, p *point, fresh bool) foldOutcome {
 			attribute: f.g.writers.difference(s.writer, f.writer),
 		})
 	}
+	f.restart(s, p, false)
+	return taken
+}
+
+// restart makes p, from the folder's writer alone, all that s holds;
+// total says the value is a running total from now on.
+func (f *folder) restart(s *seriesState, p *point, total bool) {
 	f.dropFeeds(s)
 	f.setWriter(s, f.writer)
-	s.time, s.total = p.time, false
+	s.time, s.total = p.time, total
 	f.setValue(s, p)
-	return taken
 }
 
 func (f *folder) delta(s *seriesState, p *point, fresh bool) foldOutcome {
 	if !fresh && !s.total {
 		// Cumulative until now: the deltas start a new run.
-		f.dropFeeds(s)
-		f.setWriter(s, f.writer)
-		s.time, s.total = p.time, true
-		f.setValue(s, p)
+		f.restart(s, p, true)
 		return taken
 	}
 	fd, end, known := f.partOf(s)
@@ -165,9 +168,15 @@ func (f *folder) increment(s *seriesState, p *point, fresh bool) foldOutcome {
 	if fd != nil && p.time <= fd.time {
 		return stale
 	}
+	// What a native histogram counted since the writer's last point; nil
+	// when it cannot follow it.
+	var nativeInc *dto.Histogram
+	if fd != nil && p.metric != nil && fd.metric != nil {
+		nativeInc = subNative(p.metric.GetHistogram(), fd.metric.GetHistogram())
+	}
 	// A writer's run resets when its start time changes or a count goes
 	// down (its process restarted): the new run's whole value is new.
-	reset := fd == nil || (p.start != 0 && fd.start != 0 && p.start != fd.start) || decreased(fd, p)
+	reset := fd == nil || (p.start != 0 && fd.start != 0 && p.start != fd.start) || decreased(fd, p, nativeInc)
 	// Buckets that do not fit the total start a new run, but only when the
 	// writer is alone in the series: others' counts cannot be thrown away.
 	fits := fresh || addable(s, p)
@@ -191,7 +200,7 @@ func (f *folder) increment(s *seriesState, p *point, fresh bool) foldOutcome {
 	case reset:
 		f.addValue(s, p)
 	default:
-		f.addDifference(s, p, fd)
+		f.addDifference(s, p, fd, nativeInc)
 	}
 	fd.time, fd.start, fd.value, fd.metric = p.time, p.start, p.value, p.metric
 	if p.agg != nil {
@@ -336,8 +345,8 @@ func (f *folder) setWriter(s *seriesState, id writerID) {
 	s.writer = id
 }
 
-// reserveSlot takes one slot of the series limits for a further writer of
-// a series, or records the refusal.
+// reserveSlot takes one slot of the series limits, for a new series or a
+// further writer of one, or records which limit refused it.
 func (f *folder) reserveSlot() bool {
 	switch {
 	case f.s.maxSeriesPerGroup > 0 && f.g.series >= f.s.maxSeriesPerGroup:
@@ -394,8 +403,8 @@ func (f *folder) addValue(s *seriesState, p *point) {
 }
 
 // addDifference adds to s what p counted since prev, the last point of
-// the same writer's run.
-func (f *folder) addDifference(s *seriesState, p *point, prev *feed) {
+// the same writer's run (for a native histogram, nativeInc).
+func (f *folder) addDifference(s *seriesState, p *point, prev *feed, nativeInc *dto.Histogram) {
 	switch {
 	case p.agg != nil && f.typ == dto.MetricType_SUMMARY:
 		s.agg.count += p.agg.count - prev.agg.count
@@ -404,10 +413,8 @@ func (f *folder) addDifference(s *seriesState, p *point, prev *feed) {
 	case p.agg != nil:
 		s.agg.addDifference(p.agg, prev.agg)
 	case p.metric != nil:
-		if inc := subNative(p.metric.GetHistogram(), prev.metric.GetHistogram()); inc != nil {
-			if h := addNativeMetric(s.metric, &dto.Metric{Label: p.metric.Label, Histogram: inc}); h != nil {
-				s.metric = h
-			}
+		if h := addNativeMetric(s.metric, &dto.Metric{Label: p.metric.Label, Histogram: nativeInc}); h != nil {
+			s.metric = h
 		}
 	default:
 		s.value += p.value - prev.value
@@ -431,13 +438,14 @@ func (f *folder) combined(list []feed) float64 {
 }
 
 // decreased says p cannot follow prev in one cumulative run: a count or
-// value went down, or a histogram changed its buckets.
-func decreased(prev *feed, p *point) bool {
+// value went down, or a histogram changed its buckets (for a native one,
+// nativeInc, what it counted since prev, is nil).
+func decreased(prev *feed, p *point, nativeInc *dto.Histogram) bool {
 	switch {
 	case p.agg != nil:
 		return prev.agg == nil || p.agg.count < prev.agg.count || !p.agg.follows(prev.agg)
 	case p.metric != nil:
-		return prev.metric == nil || subNative(p.metric.GetHistogram(), prev.metric.GetHistogram()) == nil
+		return nativeInc == nil
 	}
 	return p.value < prev.value
 }

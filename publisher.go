@@ -8,6 +8,7 @@ import (
 	"hash/maphash"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -39,11 +40,11 @@ type publisher struct {
 	learning
 }
 
-// learned says whether the publisher read the families the gateway held
-// when it started. Guarded by learnMu.
+// learning says whether the publisher read the families the gateway held
+// when it started: learned is set, under learnMu, once it did.
 type learning struct {
 	learnMu sync.Mutex
-	learned bool
+	learned atomic.Bool
 }
 
 // learn reads, once, the families the gateway holds in groups the exporter
@@ -55,9 +56,12 @@ type learning struct {
 // only pushes through) is not asked again: the exporter then knows only
 // its own groups.
 func (p *publisher) learn(ctx context.Context) error {
+	if p.learned.Load() {
+		return nil // every batch but the first few: no lock taken
+	}
 	p.learnMu.Lock()
 	defer p.learnMu.Unlock()
-	if p.learned {
+	if p.learned.Load() {
 		return nil
 	}
 	families, err := p.gateway.families(ctx)
@@ -79,7 +83,7 @@ func (p *publisher) learn(ctx context.Context) error {
 		p.logger.Warn("The Pushgateway holds families whose names clash with the exporter's; those families are not pushed",
 			zap.Strings("families", conflicts))
 	}
-	p.learned = true
+	p.learned.Store(true)
 	return nil
 }
 

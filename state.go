@@ -329,7 +329,7 @@ func (s *groupStates) applyFamily(fo *folder, f *family) (changed bool) {
 		}
 		fs.recent = append(fs.recent, -1)
 		if !ok {
-			if p.ended || !fo.reserveSeries() {
+			if p.ended || !fo.reserveSlot() {
 				continue
 			}
 			st := seriesState{labels: p.labels, seen: fo.now}
@@ -386,12 +386,6 @@ func timeSpan(fams []family) (first, last pcommon.Timestamp) {
 		}
 	}
 	return first, last
-}
-
-// reserveSeries takes the slot of a new series in the folder's group, or
-// records which limit refused it.
-func (f *folder) reserveSeries() bool {
-	return f.reserveSlot()
 }
 
 // removeSeries removes the series at idx from fs, freeing its slots and
