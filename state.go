@@ -554,6 +554,13 @@ func (s *groupStates) remove(g *groupState, cutoff time.Time, kept bool) bool {
 	if g.updated.After(cutoff) || g.removed {
 		return false
 	}
+	s.dropLocked(g, kept)
+	return true
+}
+
+// dropLocked forgets g: its names (kept says the gateway keeps the
+// group), its slots and its place. The caller holds s.mu and g.mu.
+func (s *groupStates) dropLocked(g *groupState, kept bool) {
 	for name := range g.families {
 		s.names.release(name, kept)
 	}
@@ -561,7 +568,6 @@ func (s *groupStates) remove(g *groupState, cutoff time.Time, kept bool) bool {
 	s.series.Add(-int64(g.series))
 	g.families, g.names, g.series, g.writers, g.removed = nil, nil, 0, writerTable{}, true
 	delete(s.groups, g.key.id())
-	return true
 }
 
 // forgetWriters forgets, in every group, the writers that sent nothing
@@ -659,10 +665,7 @@ func (s *groupStates) removeEmpty(g *groupState) bool {
 	if len(g.families) > 0 || g.removed {
 		return false
 	}
-	s.releaseLeaving(g, false)
-	s.series.Add(-int64(g.series))
-	g.series, g.writers, g.removed = 0, writerTable{}, true
-	delete(s.groups, g.key.id())
+	s.dropLocked(g, false)
 	return true
 }
 
