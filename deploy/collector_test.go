@@ -61,23 +61,8 @@ func runCollector(tb testing.TB, config string, env []string) *collector {
 	for _, e := range env {
 		cmd.Env = append(cmd.Env, placeholders.Replace(e))
 	}
-	cmd.Stdout, cmd.Stderr = c.logs, c.logs
-	require.NoError(tb, cmd.Start())
+	exited := startProcess(tb, cmd, "collector", c.logs)
 	c.pid = cmd.Process.Pid
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	tb.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if tb.Failed() {
-			tb.Logf("collector log:\n%s", c.logs.String())
-		}
-	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		select {

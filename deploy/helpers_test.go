@@ -5,8 +5,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
 
 // repoRoot is the repository's root: the parent of deploy/.
@@ -53,4 +56,28 @@ func readFile(t testing.TB, rel string) []byte {
 	data, err := os.ReadFile(filepath.Join(repoRoot(t), rel))
 	require.NoError(t, err)
 	return data
+}
+
+// startProcess starts cmd with its output in logs and stops it when the
+// test ends (SIGINT, then SIGKILL after 10 s), logging its output if the
+// test failed. The returned channel is closed when the process exits.
+func startProcess(tb testing.TB, cmd *exec.Cmd, name string, logs *testgateway.LockedBuffer) <-chan struct{} {
+	tb.Helper()
+	cmd.Stdout, cmd.Stderr = logs, logs
+	require.NoError(tb, cmd.Start())
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	tb.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if tb.Failed() {
+			tb.Logf("%s log:\n%s", name, logs.String())
+		}
+	})
+	return exited
 }

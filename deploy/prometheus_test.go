@@ -109,22 +109,7 @@ func startPrometheus(t *testing.T, bin, addr string, honorLabels *bool) *prometh
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+listen)
 	logs := &testgateway.LockedBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("prometheus log:\n%s", logs.String())
-		}
-	})
+	exited := startProcess(t, cmd, "prometheus", logs)
 	p := &prometheus{url: "http://" + listen}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
