@@ -165,8 +165,8 @@ func (e *pushgatewayExporter) pushMetrics(ctx context.Context, md pmetric.Metric
 		retryable []error
 		retry     = pmetric.NewMetrics()
 	)
-	for _, tg := range touched {
-		err := e.publisher.push(ctx, tg.group, tg.version)
+	for i, err := range e.publisher.pushAll(ctx, touched) {
+		tg := touched[i]
 		switch {
 		case err == nil:
 		case consumererror.IsPermanent(err):

@@ -131,9 +131,12 @@ func TestRateLimitDelaysPushesAndDeletes(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- exp.pushMetrics(context.Background(), b.md) }()
 	for sent := 2; sent < groups; sent++ {
-		clk.WaitForWaiters(t, 1) // the next push waits for its token
+		// The pushes not yet sent wait for their tokens, as many at once
+		// as a batch has pushes in flight.
+		clk.WaitForWaiters(t, min(groups-sent, pushesInFlight))
 		assert.Len(t, rec.methods(), sent, "2 at once, then one per 50ms")
 		clk.Advance(50 * time.Millisecond)
+		rec.waitFor(t, sent+1)
 	}
 	require.NoError(t, <-done)
 	assert.Len(t, gw.Groups(t), groups, "nothing is dropped")
@@ -240,16 +243,17 @@ func TestStateTTLForgetsButKeepsTheGatewayCopy(t *testing.T) {
 // recorder is a proxy in front of a gateway that records the method of
 // every request.
 type recorder struct {
-	url  string
-	mu   sync.Mutex
-	seen []string
+	url     string
+	mu      sync.Mutex
+	seen    []string
+	changed chan struct{} // closed and replaced on every request recorded
 }
 
 func newRecorder(t *testing.T, gatewayURL string) *recorder {
 	t.Helper()
 	target, err := url.Parse(gatewayURL)
 	require.NoError(t, err)
-	rec := &recorder{}
+	rec := &recorder{changed: make(chan struct{})}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isFamiliesRead(r) {
 			forward(t, w, r, target)
@@ -257,6 +261,8 @@ func newRecorder(t *testing.T, gatewayURL string) *recorder {
 		}
 		rec.mu.Lock()
 		rec.seen = append(rec.seen, r.Method)
+		close(rec.changed)
+		rec.changed = make(chan struct{})
 		rec.mu.Unlock()
 		forward(t, w, r, target)
 	}))
@@ -269,4 +275,24 @@ func (r *recorder) methods() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.seen)
+}
+
+// waitFor blocks until n requests were recorded. It fails the test after a
+// minute of real time, which only a broken exporter takes.
+func (r *recorder) waitFor(t *testing.T, n int) {
+	t.Helper()
+	timeout := time.After(time.Minute)
+	for {
+		r.mu.Lock()
+		got, changed := len(r.seen), r.changed
+		r.mu.Unlock()
+		if got >= n {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			t.Fatalf("%d requests reached the gateway, want %d", got, n)
+		}
+	}
 }

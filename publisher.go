@@ -117,6 +117,34 @@ func (p *publisher) push(ctx context.Context, g *groupState, version uint64) err
 	return p.pushLocked(ctx, g, false)
 }
 
+// pushesInFlight bounds the pushes of one batch in flight at once. The
+// gateway applies pushes one at a time; while one is applied, the next ones
+// are on the wire and parsed, so the gateway never waits for a round trip
+// of ours between two of them.
+const pushesInFlight = 4
+
+// pushAll pushes each touched group as push does, up to pushesInFlight at
+// once, and returns each group's error at its index.
+func (p *publisher) pushAll(ctx context.Context, touched []*touchedGroup) []error {
+	errs := make([]error, len(touched))
+	if len(touched) == 1 {
+		errs[0] = p.push(ctx, touched[0].group, touched[0].version)
+		return errs
+	}
+	slots := make(chan struct{}, pushesInFlight)
+	var wg sync.WaitGroup
+	for i, tg := range touched {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			errs[i] = p.push(ctx, tg.group, tg.version)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
 // pushLocked pushes the group's state; the caller holds g.pushMu. Unless
 // force is set, a body identical to the last one the gateway acknowledged
 // is not sent while that push is younger than the heartbeat. A group left
