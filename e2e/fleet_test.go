@@ -1,13 +1,16 @@
 package e2e
 
 // The fleet benchmark: many short jobs, each pushing one small group, the
-// shape of a CronJob fleet. Every iteration runs the same fleet twice, side
-// by side, each time against a fresh gateway: once as hand-written jobs
-// that push themselves with client_golang's push package ("hand"), once as
+// shape of a CronJob fleet. Every iteration runs the same fleet three
+// times, side by side, each time against a fresh gateway: as hand-written
+// jobs that push themselves with client_golang's push package ("hand"); as
 // OTel SDK jobs sending OTLP to the built collector, which pushes with this
-// exporter ("otel"). What differs is only the path to the gateway, so the
-// ratios otel/hand are what the benchmark is for; the absolute figures move
-// with whatever else the machine runs.
+// exporter ("otel"); and as hand-written jobs whose pushes carry what the
+// OTel path's carry under the OTel compatibility rules, the two scope
+// labels on every series and a target_info series ("same"). The ratios
+// otel/hand are what a user moving from hand-written pushes pays; otel/same
+// is what the path itself costs, with the content held equal. The absolute
+// figures move with whatever else the machine runs.
 //
 // Environment (all optional):
 //
@@ -33,6 +36,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,6 +98,9 @@ type fleetParams struct {
 	traceDir                  string
 }
 
+// fleetSides are the three paths of a run, in the order of the first run.
+var fleetSides = []string{"hand", "otel", "same"}
+
 // fleetSide is what one side of a run measured.
 type fleetSide struct {
 	pushes, failedPushes int
@@ -102,14 +109,15 @@ type fleetSide struct {
 	idle                 time.Duration // from the start until the measured processes went idle
 	jobsDone             time.Duration // from the start until the last job returned
 	gatewayCPU           float64       // seconds
-	collectorCPU         float64       // seconds; 0 for the hand side
+	collectorCPU         float64       // seconds; 0 for the hand-written sides
 	harnessCPU           float64       // seconds this process used: the jobs themselves
 	gatewayRSSMiB        int
 	longestStall         time.Duration // the longest the harness was not scheduled (see watchStalls)
+	held                 []string      // what the gateway held at the end (see heldContent)
 }
 
-// fleetRuns alternates which side goes first, so that neither always runs
-// on a machine warmed (or loaded) by the other.
+// fleetRuns rotates which side goes first, so that none always runs on a
+// machine warmed (or loaded) by another.
 var fleetRuns atomic.Int64
 
 // BenchmarkE2EFleet measures what a fleet of short jobs costs the
@@ -117,19 +125,20 @@ var fleetRuns atomic.Int64
 // themselves. Each job is its own OTel SDK MeterProvider with its own
 // resource (service.name, service.instance.id and the SDK's defaults),
 // records FLEET_SERIES series, exports once on Shutdown and is gone; the
-// hand-written twin registers the same series under the names Prometheus
-// gives them and pushes once with client_golang (PUT, protobuf, grouped by
-// job and instance). Both run FLEET_CONCURRENCY jobs at a time.
+// hand-written twins register the same series under the names Prometheus
+// gives them and push once with client_golang (PUT, protobuf, grouped by
+// job and instance), "same" with the scope labels and target_info too.
+// All run FLEET_CONCURRENCY jobs at a time.
 //
 // Per side it reports pushes the gateway received (its own
 // pushgateway_http_requests_total, read once at the end: the gateway's
 // count, at no cost during the run and with no proxy in the path), the wall
 // time from the fleet's start to the newest push_time_seconds (when the
 // gateway parsed the last push), the gateway's and the collector's CPU
-// seconds from /proc, and the ratios otel/hand. The end is found without
-// asking the gateway anything: both processes are sampled until idle (see
-// waitQuiet), then the gateway is read once to check that every group
-// holds every series with its value.
+// seconds from /proc, and the ratios otel/hand and otel/same. The end is
+// found without asking the gateway anything: the processes are sampled
+// until idle (see waitQuiet), then the gateway is read once to check that
+// every group holds every series with its value.
 func BenchmarkE2EFleet(b *testing.B) {
 	collectorBinary(b)
 	base := fleetParamsFromEnv(b)
@@ -152,30 +161,33 @@ func BenchmarkE2EFleet(b *testing.B) {
 }
 
 func benchmarkFleet(b *testing.B, p fleetParams) {
-	var hand, otel fleetSide
+	total := map[string]*fleetSide{}
+	for _, side := range fleetSides {
+		total[side] = &fleetSide{}
+	}
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		var h, o fleetSide
-		if fleetRuns.Add(1)%2 == 1 {
-			h, o = runFleetSide(b, p, "hand"), runFleetSide(b, p, "otel")
-		} else {
-			o, h = runFleetSide(b, p, "otel"), runFleetSide(b, p, "hand")
+		first := int(fleetRuns.Add(1))
+		for k := range fleetSides {
+			side := fleetSides[(first+k)%len(fleetSides)]
+			total[side].add(runFleetSide(b, p, side))
 		}
-		hand.add(h)
-		otel.add(o)
 	}
 	n := float64(b.N)
-	b.ReportMetric(float64(hand.pushes)/n, "hand-pushes")
-	b.ReportMetric(float64(otel.pushes)/n, "otel-pushes")
+	hand, otel, same := total["hand"], total["otel"], total["same"]
+	for _, side := range fleetSides {
+		s := total[side]
+		b.ReportMetric(float64(s.pushes)/n, side+"-pushes")
+		b.ReportMetric(s.wall.Seconds()/n, side+"-wall-s")
+		b.ReportMetric(s.gatewayCPU/n, side+"-gw-cpu-s")
+	}
 	b.ReportMetric(float64(otel.pushes)/float64(hand.pushes), "push-ratio")
-	b.ReportMetric(hand.wall.Seconds()/n, "hand-wall-s")
-	b.ReportMetric(otel.wall.Seconds()/n, "otel-wall-s")
 	b.ReportMetric(otel.wall.Seconds()/hand.wall.Seconds(), "wall-ratio")
-	b.ReportMetric(hand.gatewayCPU/n, "hand-gw-cpu-s")
-	b.ReportMetric(otel.gatewayCPU/n, "otel-gw-cpu-s")
 	b.ReportMetric(otel.gatewayCPU/hand.gatewayCPU, "gw-cpu-ratio")
+	b.ReportMetric(otel.wall.Seconds()/same.wall.Seconds(), "same-wall-ratio")
+	b.ReportMetric(otel.gatewayCPU/same.gatewayCPU, "same-gw-cpu-ratio")
 	b.ReportMetric(otel.collectorCPU/n, "collector-cpu-s")
-	b.ReportMetric(max(hand.longestStall, otel.longestStall).Seconds(), "stall-s")
+	b.ReportMetric(max(hand.longestStall, otel.longestStall, same.longestStall).Seconds(), "stall-s")
 }
 
 func (s *fleetSide) add(o fleetSide) {
@@ -186,8 +198,8 @@ func (s *fleetSide) add(o fleetSide) {
 	s.longestStall = max(s.longestStall, o.longestStall)
 }
 
-// runFleetSide runs the fleet once along one path (hand or otel) against a
-// fresh gateway and measures it.
+// runFleetSide runs the fleet once along one path (hand, otel or same)
+// against a fresh gateway and measures it.
 func runFleetSide(b testing.TB, p fleetParams, side string) fleetSide {
 	opts := testgateway.Options{DefaultPersistenceInterval: true}
 	if p.persistenceInterval != "" {
@@ -242,9 +254,13 @@ func runFleetSide(b testing.TB, p fleetParams, side string) fleetSide {
 	var job func(int) error
 	switch side {
 	case "hand":
-		job = func(i int) error { return pushByHand(endpoint, i, p.series) }
+		job = func(i int) error { return pushByHand(endpoint, i, p.series, false) }
+	case "same":
+		job = func(i int) error { return pushByHand(endpoint, i, p.series, true) }
 	case "otel":
 		job = func(i int) error { return runOTelJob(col.grpcAddr, i, p.series, p.flushFirst) }
+	default:
+		b.Fatalf("no fleet side %q", side)
 	}
 	if err := runJobs(p.jobs, p.concurrency, job); err != nil {
 		b.Fatalf("%s side: %v", side, err)
@@ -268,8 +284,8 @@ func runFleetSide(b testing.TB, p fleetParams, side string) fleetSide {
 	profile()
 
 	// Only now read the gateway: once for the groups, once for its counts.
-	last := checkFleet(b, gw, p, side)
-	res.wall = last.Sub(start)
+	last, held := checkFleet(b, gw, p, side)
+	res.wall, res.held = last.Sub(start), held
 	res.pushes, res.failedPushes, res.meanRequestBytes = gatewayPushes(b, gw)
 	if res.failedPushes > 0 {
 		b.Fatalf("%s side: the gateway refused %d pushes", side, res.failedPushes)
@@ -523,8 +539,20 @@ func fleetValue(i, s int) float64 {
 // pushByHand is one hand-written job: client_golang metrics, one PUT of
 // the job's registry (protobuf, client_golang's default), grouped by job
 // and instance, over connections of its own as a process of its own has.
-func pushByHand(gatewayURL string, i, series int) error {
+// otelContent adds what the OTel path's pushes carry: the scope's labels
+// on every series and a target_info series with the job's resource
+// attributes that are not in the grouping key.
+func pushByHand(gatewayURL string, i, series int, otelContent bool) error {
 	reg := prometheus.NewRegistry()
+	var scope prometheus.Labels
+	if otelContent {
+		scope = prometheus.Labels{"otel_scope_name": fleetScope, "otel_scope_version": fleetScopeVersion}
+		info := prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "target_info", Help: "Target metadata", ConstLabels: fleetTargetInfoLabels(i),
+		})
+		info.Set(1)
+		reg.MustRegister(info)
+	}
 	counters := map[string]*prometheus.CounterVec{}
 	gauges := map[string]*prometheus.GaugeVec{}
 	for s := 0; s < series; s++ {
@@ -532,7 +560,7 @@ func pushByHand(gatewayURL string, i, series int) error {
 		if fs.counter {
 			c := counters[fs.promName]
 			if c == nil {
-				c = prometheus.NewCounterVec(prometheus.CounterOpts{Name: fs.promName, Help: fs.help}, []string{"shard"})
+				c = prometheus.NewCounterVec(prometheus.CounterOpts{Name: fs.promName, Help: fs.help, ConstLabels: scope}, []string{"shard"})
 				reg.MustRegister(c)
 				counters[fs.promName] = c
 			}
@@ -540,7 +568,7 @@ func pushByHand(gatewayURL string, i, series int) error {
 		} else {
 			g := gauges[fs.promName]
 			if g == nil {
-				g = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: fs.promName, Help: fs.help}, []string{"shard"})
+				g = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: fs.promName, Help: fs.help, ConstLabels: scope}, []string{"shard"})
 				reg.MustRegister(g)
 				gauges[fs.promName] = g
 			}
@@ -556,6 +584,33 @@ func pushByHand(gatewayURL string, i, series int) error {
 		Push()
 }
 
+// fleetResource is the resource of OTel job i: its name and instance and
+// the SDK's defaults.
+func fleetResource(i int) (*resource.Resource, error) {
+	return resource.Merge(resource.Default(), resource.NewSchemaless(
+		attribute.String("service.name", fleetJobName(i)),
+		attribute.String("service.instance.id", fleetInstance(i)),
+	))
+}
+
+// fleetTargetInfoLabels are the labels of job i's target_info series as
+// the OTel compatibility rules make them: the resource's attributes but
+// the two that became job and instance, dots turned into underscores.
+// TestFleetHarness checks them against what the exporter pushes.
+func fleetTargetInfoLabels(i int) prometheus.Labels {
+	res, err := fleetResource(i)
+	if err != nil {
+		panic(err)
+	}
+	labels := prometheus.Labels{}
+	for _, kv := range res.Attributes() {
+		if k := string(kv.Key); k != "service.name" && k != "service.instance.id" {
+			labels[strings.ReplaceAll(k, ".", "_")] = kv.Value.Emit()
+		}
+	}
+	return labels
+}
+
 // runOTelJob is one OTel job: its own MeterProvider and OTLP gRPC
 // connection, its own resource, the series recorded once, exported on
 // Shutdown (after a ForceFlush too, when flushFirst).
@@ -566,10 +621,7 @@ func runOTelJob(collectorAddr string, i, series int, flushFirst bool) error {
 	if err != nil {
 		return err
 	}
-	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
-		attribute.String("service.name", fleetJobName(i)),
-		attribute.String("service.instance.id", fleetInstance(i)),
-	))
+	res, err := fleetResource(i)
 	if err != nil {
 		return err
 	}
@@ -613,8 +665,8 @@ func runOTelJob(collectorAddr string, i, series int, flushFirst bool) error {
 
 // checkFleet reads the gateway once and fails unless every job's group
 // holds each of its series with its value and no failed push; it returns
-// the newest push_time_seconds.
-func checkFleet(b testing.TB, gw *testgateway.Gateway, p fleetParams, side string) time.Time {
+// the newest push_time_seconds and what the gateway held.
+func checkFleet(b testing.TB, gw *testgateway.Gateway, p fleetParams, side string) (time.Time, []string) {
 	b.Helper()
 	byKey := map[string]*testgateway.Group{}
 	groups := gw.Groups(b)
@@ -657,7 +709,30 @@ func checkFleet(b testing.TB, gw *testgateway.Gateway, p fleetParams, side strin
 			last = t
 		}
 	}
-	return last
+	return last, heldContent(groups)
+}
+
+// heldContent is every series the groups hold, but the gateway's own push
+// times, one sorted line each: family, type, help, labels, value.
+func heldContent(groups []testgateway.Group) []string {
+	var lines []string
+	for _, g := range groups {
+		for name, fam := range g.Families {
+			if name == "push_time_seconds" || name == "push_failure_time_seconds" {
+				continue
+			}
+			for _, m := range fam.Metrics {
+				labels := make([]string, 0, len(m.Labels))
+				for k, v := range m.Labels {
+					labels = append(labels, k+"="+strconv.Quote(v))
+				}
+				sort.Strings(labels)
+				lines = append(lines, fmt.Sprintf("%s %s %q {%s} %s", name, fam.Type, fam.Help, strings.Join(labels, ","), m.Value))
+			}
+		}
+	}
+	sort.Strings(lines)
+	return lines
 }
 
 // gatewayPushes reads the gateway's own counts of the pushes it handled:
@@ -698,16 +773,48 @@ func writeFile(b testing.TB, path, content string) {
 	}
 }
 
-// TestFleetHarness runs a small fleet along both paths, so that make e2e
-// keeps the benchmark honest: every job's group held with its values on
-// both gateways, and exactly one push per job on each path (each OTel job
-// exports once, so the collector has one group state to push per job).
+// TestFleetHarness runs a small fleet along the three paths, so that make
+// e2e keeps the benchmark honest: every job's group held with its values
+// on every gateway, exactly one push per job on each path (each OTel job
+// exports once, so the collector has one group state to push per job), and
+// the "same" side's gateway holding exactly what the OTel path's holds.
 func TestFleetHarness(t *testing.T) {
 	collectorBinary(t)
 	p := fleetParams{jobs: 20, series: 12, concurrency: 4, check: true}
-	for _, side := range []string{"hand", "otel"} {
+	held := map[string][]string{}
+	for _, side := range fleetSides {
 		res := runFleetSide(t, p, side)
 		assert.Equal(t, p.jobs, res.pushes, "%s: pushes the gateway received", side)
 		assert.Positive(t, res.wall, "%s: the last push came after the start", side)
+		held[side] = res.held
 	}
+	if d := heldDifference(held["otel"], held["same"]); d != "" {
+		t.Errorf("the hand-written pushes meant to carry what the OTel path carries differ from it: %s", d)
+	}
+	if heldDifference(held["otel"], held["hand"]) == "" {
+		t.Errorf("the plain hand-written pushes hold what the OTel path's hold: the scope labels and target_info are missing")
+	}
+}
+
+// heldDifference names up to three series each side holds and the other
+// does not; "" when both hold the same.
+func heldDifference(a, b []string) string {
+	only := func(x, y []string) []string {
+		in := map[string]bool{}
+		for _, l := range y {
+			in[l] = true
+		}
+		var out []string
+		for _, l := range x {
+			if !in[l] && len(out) < 3 {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	onlyA, onlyB := only(a, b), only(b, a)
+	if len(onlyA) == 0 && len(onlyB) == 0 && len(a) == len(b) {
+		return ""
+	}
+	return fmt.Sprintf("%d series against %d; only in the first: %q; only in the second: %q", len(a), len(b), onlyA, onlyB)
 }

@@ -43,19 +43,23 @@ function cell(name, unit, fmt,    m) {
 }
 END {
 	if (names == 0) { print "no BenchmarkE2EFleet results" > "/dev/stderr"; exit 1 }
-	printf "| %-40s | %4s | %13s | %7s | %15s | %7s | %19s | %7s | %13s | %13s |\n",
-		"fleet", "runs", "pushes h/o", "×", "wall s h/o", "×", "gateway CPU s h/o", "×", "collector CPU s", "worst stall s"
-	printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"
+	printf "| %-34s | %4s | %17s | %19s | %7s | %7s | %22s | %7s | %7s | %9s | %7s |\n",
+		"fleet", "runs", "pushes h/o/s", "wall s h/o/s", "o/h", "o/s",
+		"gateway CPU s h/o/s", "o/h", "o/s", "coll. CPU s", "stall s"
+	printf "|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"
 	for (k = 1; k <= names; k++) {
 		n = order[k]
-		printf "| %-40s | %4d | %13s | %7s | %15s | %7s | %19s | %7s | %13s | %13s |\n", n, runs[n],
-			cell(n, "hand-pushes", "%.0f") " / " cell(n, "otel-pushes", "%.0f"), cell(n, "push-ratio", "%.3f"),
-			cell(n, "hand-wall-s", "%.2f") " / " cell(n, "otel-wall-s", "%.2f"), cell(n, "wall-ratio", "%.2f"),
-			cell(n, "hand-gw-cpu-s", "%.2f") " / " cell(n, "otel-gw-cpu-s", "%.2f"), cell(n, "gw-cpu-ratio", "%.2f"),
+		printf "| %-34s | %4d | %17s | %19s | %7s | %7s | %22s | %7s | %7s | %9s | %7s |\n", n, runs[n],
+			cell(n, "hand-pushes", "%.0f") " / " cell(n, "otel-pushes", "%.0f") " / " cell(n, "same-pushes", "%.0f"),
+			cell(n, "hand-wall-s", "%.2f") " / " cell(n, "otel-wall-s", "%.2f") " / " cell(n, "same-wall-s", "%.2f"),
+			cell(n, "wall-ratio", "%.2f"), cell(n, "same-wall-ratio", "%.2f"),
+			cell(n, "hand-gw-cpu-s", "%.2f") " / " cell(n, "otel-gw-cpu-s", "%.2f") " / " cell(n, "same-gw-cpu-s", "%.2f"),
+			cell(n, "gw-cpu-ratio", "%.2f"), cell(n, "same-gw-cpu-ratio", "%.2f"),
 			cell(n, "collector-cpu-s", "%.2f"), worst(n SUBSEP "stall-s")
 	}
 	print ""
-	print "h = hand-written (client_golang push), o = OTel SDK → collector → exporter; × = otel/hand, median of each run'"'"'s own ratio;"
-	print "worst stall: the longest the harness went unscheduled in any run (above 0.5 s, that run'"'"'s times are suspect)."
+	print "h = hand-written (client_golang push); o = OTel SDK → collector → exporter; s = hand-written carrying what o carries"
+	print "(the scope labels on every series, a target_info series); o/h and o/s: the median of each run'"'"'s own ratio;"
+	print "stall: the longest the harness went unscheduled in any run (above 0.5 s, that run'"'"'s times are suspect)."
 }
 ' "${1:--}"
