@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testproc"
 )
 
 // repoRoot is the repository's root: the parent of deploy/.
@@ -64,6 +65,7 @@ func readFile(t testing.TB, rel string) []byte {
 func startProcess(tb testing.TB, cmd *exec.Cmd, name string, logs *testgateway.LockedBuffer) <-chan struct{} {
 	tb.Helper()
 	cmd.Stdout, cmd.Stderr = logs, logs
+	testproc.DieWithParent(cmd)
 	require.NoError(tb, cmd.Start())
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()

@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testproc"
 )
 
 // collectorBinary is the ocb-built collector: $COLLECTOR_BIN (make e2e sets
@@ -124,6 +125,7 @@ func (c *collector) start(t testing.TB) {
 	c.cmd = exec.Command(c.bin, "--config", c.configPath)
 	c.cmd.Env = append(os.Environ(), c.env...)
 	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
+	testproc.DieWithParent(c.cmd)
 	require.NoError(t, c.cmd.Start())
 	cmd, exited := c.cmd, c.exited
 	go func() { exited <- cmd.Wait() }()

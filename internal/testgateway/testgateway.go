@@ -31,6 +31,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testproc"
 )
 
 // Gateway is one running Pushgateway.
@@ -221,6 +223,7 @@ func (g *Gateway) start() error {
 	args = append(args, g.args...)
 	cmd := exec.Command(g.bin, args...)
 	cmd.Stdout, cmd.Stderr = g.output, g.output
+	testproc.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
