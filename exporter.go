@@ -34,7 +34,7 @@ type pushgatewayExporter struct {
 	cfg        *Config
 	settings   component.TelemetrySettings
 	logger     *zap.Logger
-	telemetry  *metadata.TelemetryBuilder
+	telemetry  *selfTelemetry
 	translator *translator
 	states     *groupStates
 	publisher  *publisher // built in start
@@ -49,10 +49,23 @@ type pushgatewayExporter struct {
 	warnLimiter *rate.Limiter
 }
 
+// selfTelemetry is the exporter's own telemetry and the attribute that
+// names the exporter, which every measurement carries: two pushgateway
+// exporters of one collector (for a shared and a dedicated gateway, say)
+// are told apart by it, as exporterhelper's metrics are by the same one.
+type selfTelemetry struct {
+	*metadata.TelemetryBuilder
+	exporter metric.MeasurementOption
+}
+
 func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, error) {
-	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	builder, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
+	}
+	tb := &selfTelemetry{
+		TelemetryBuilder: builder,
+		exporter:         metric.WithAttributeSet(attribute.NewSet(attribute.String("exporter", set.ID.String()))),
 	}
 	states := newGroupStates(cfg.MaxSeries, cfg.MaxSeriesPerGroup).
 		withAggregation(cfg.Aggregation).
@@ -60,11 +73,11 @@ func newExporter(cfg *Config, set exporter.Settings) (*pushgatewayExporter, erro
 		withKeptFamilies(cfg.Method == MethodPost)
 	err = errors.Join(
 		tb.RegisterExporterPushgatewaySeriesCallback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(states.series.Load())
+			o.Observe(states.series.Load(), tb.exporter)
 			return nil
 		}),
 		tb.RegisterExporterPushgatewayGroupsCallback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(int64(states.groupCount()))
+			o.Observe(int64(states.groupCount()), tb.exporter)
 			return nil
 		}),
 	)
@@ -171,7 +184,7 @@ func (e *pushgatewayExporter) pushMetrics(ctx context.Context, md pmetric.Metric
 		case err == nil:
 		case consumererror.IsPermanent(err):
 			permanent = append(permanent, err)
-			e.telemetry.ExporterPushgatewayGroupsRejected.Add(ctx, 1)
+			e.telemetry.ExporterPushgatewayGroupsRejected.Add(ctx, 1, e.telemetry.exporter)
 		default:
 			retryable = append(retryable, err)
 			for _, i := range tg.resources {
@@ -252,12 +265,12 @@ func (e *pushgatewayExporter) reportApplied(ctx context.Context, key groupKey, r
 		n      int
 	}{{"no_recorded_value", res.ended}, {"series_ttl", res.expired}} {
 		if removed.n > 0 {
-			e.telemetry.ExporterPushgatewaySeriesRemoved.Add(ctx, int64(removed.n),
+			e.telemetry.ExporterPushgatewaySeriesRemoved.Add(ctx, int64(removed.n), e.telemetry.exporter,
 				metric.WithAttributes(attribute.String("reason", removed.reason)))
 		}
 	}
 	if res.quantilesDropped > 0 {
-		e.telemetry.ExporterPushgatewayPointsDropped.Add(ctx, int64(res.quantilesDropped),
+		e.telemetry.ExporterPushgatewayPointsDropped.Add(ctx, int64(res.quantilesDropped), e.telemetry.exporter,
 			metric.WithAttributes(attribute.String("reason", string(dropSummaryQuantiles))))
 	}
 	if res.group != nil {
@@ -274,7 +287,7 @@ func (e *pushgatewayExporter) reportWriterConflicts(ctx context.Context, key gro
 	if len(conflicts) == 0 {
 		return
 	}
-	e.telemetry.ExporterPushgatewayWriterConflicts.Add(ctx, int64(len(conflicts)))
+	e.telemetry.ExporterPushgatewayWriterConflicts.Add(ctx, int64(len(conflicts)), e.telemetry.exporter)
 	for _, c := range conflicts {
 		if !e.shouldWarn("writer_conflict/"+key.id()+"/"+c.metric, e.clock.Now()) {
 			continue
@@ -293,7 +306,7 @@ func (e *pushgatewayExporter) reportWriterConflicts(ctx context.Context, key gro
 // and warns, once per job every warnEvery, once it happened churnWarnAfter
 // times in a row.
 func (e *pushgatewayExporter) reportChurn(ctx context.Context, key groupKey, streak int) {
-	e.telemetry.ExporterPushgatewayInstanceChurn.Add(ctx, 1)
+	e.telemetry.ExporterPushgatewayInstanceChurn.Add(ctx, 1, e.telemetry.exporter)
 	if streak < churnWarnAfter || !e.shouldWarn("instance_churn/"+key[0].value, e.clock.Now()) {
 		return
 	}
@@ -313,7 +326,7 @@ func (e *pushgatewayExporter) reportStale(ctx context.Context, key groupKey, sta
 	if len(stale) == 0 {
 		return
 	}
-	e.telemetry.ExporterPushgatewayStalePoints.Add(ctx, int64(len(stale)))
+	e.telemetry.ExporterPushgatewayStalePoints.Add(ctx, int64(len(stale)), e.telemetry.exporter)
 	if e.logger.Core().Enabled(zap.DebugLevel) {
 		for _, series := range stale {
 			e.logger.Debug("Ignoring a point older than the one held for its series",
@@ -358,7 +371,7 @@ func (e *pushgatewayExporter) reportRefusedSeries(ctx context.Context, res apply
 		if limit.refused == 0 {
 			continue
 		}
-		e.telemetry.ExporterPushgatewaySeriesLimitReached.Add(ctx, int64(limit.refused),
+		e.telemetry.ExporterPushgatewaySeriesLimitReached.Add(ctx, int64(limit.refused), e.telemetry.exporter,
 			metric.WithAttributes(attribute.String("limit", limit.key)))
 		errs = append(errs, consumererror.NewPermanent(fmt.Errorf(
 			"%s=%d reached: %d points of new series were dropped; raise %s or reduce series cardinality",
@@ -371,7 +384,7 @@ func (e *pushgatewayExporter) reportRefusedSeries(ctx context.Context, res apply
 // metric and the reason.
 func (e *pushgatewayExporter) reportDrops(ctx context.Context, drops []drop) {
 	for _, d := range drops {
-		e.telemetry.ExporterPushgatewayPointsDropped.Add(ctx, int64(d.points),
+		e.telemetry.ExporterPushgatewayPointsDropped.Add(ctx, int64(d.points), e.telemetry.exporter,
 			metric.WithAttributes(attribute.String("reason", string(d.reason))))
 		if e.shouldWarn(string(d.reason)+"/"+d.metric, e.clock.Now()) {
 			e.logger.Warn("Dropping data points that cannot be pushed",

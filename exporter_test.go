@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/otel/attribute"
@@ -128,29 +129,58 @@ func TestSelfTelemetry(t *testing.T) {
 	assert.ErrorContains(t, err, "max_series=2 reached: 1 points of new series were dropped")
 
 	metadatatest.AssertEqualExporterPushgatewaySeriesLimitReached(t, tel,
-		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(attribute.String("limit", "max_series"))}},
+		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: exporterAttrs(attribute.String("limit", "max_series"))}},
 		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 	metadatatest.AssertEqualExporterPushgatewayPointsDropped(t, tel,
-		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(attribute.String("reason", "unspecified_temporality"))}},
+		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: exporterAttrs(attribute.String("reason", "unspecified_temporality"))}},
 		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 	grp := gw.Group(t, map[string]string{"job": "etl"})
 	require.NotNil(t, grp)
 	assert.Len(t, grp.Families["a"].Metrics, 2, "the series within the limit are delivered")
 
 	metadatatest.AssertEqualExporterPushgatewayPushes(t, tel,
-		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(
+		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: exporterAttrs(
 			attribute.String("outcome", "success"), attribute.String("status_class", "2xx"))}},
 		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 	metadatatest.AssertEqualExporterPushgatewaySeries(t, tel,
-		[]metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp())
+		[]metricdata.DataPoint[int64]{{Value: 2, Attributes: exporterAttrs()}}, metricdatatest.IgnoreTimestamp())
 	metadatatest.AssertEqualExporterPushgatewayGroups(t, tel,
-		[]metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
+		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: exporterAttrs()}}, metricdatatest.IgnoreTimestamp())
 	bytesSent, err := tel.GetMetric("otelcol_exporter_pushgateway_push_bytes")
 	require.NoError(t, err)
 	assert.Positive(t, bytesSent.Data.(metricdata.Sum[int64]).DataPoints[0].Value)
+	assert.Equal(t, exporterAttrs(), bytesSent.Data.(metricdata.Sum[int64]).DataPoints[0].Attributes)
 	duration, err := tel.GetMetric("otelcol_exporter_pushgateway_push_duration")
 	require.NoError(t, err)
 	assert.Equal(t, uint64(1), duration.Data.(metricdata.Histogram[float64]).DataPoints[0].Count)
+	assert.Equal(t, exporterAttrs(attribute.String("outcome", "success")), duration.Data.(metricdata.Histogram[float64]).DataPoints[0].Attributes)
+}
+
+// TestSelfTelemetryOfTwoExporters runs two pushgateway exporters in one
+// collector's telemetry, as for a shared and a dedicated gateway: each
+// one's figures are its own, told apart by the exporter attribute.
+func TestSelfTelemetryOfTwoExporters(t *testing.T) {
+	gw := testgateway.Start(t)
+	tel, set := telemetrySettings(t)
+	for name, jobs := range map[string]int{"shared": 1, "dedicated": 2} {
+		set.ID = component.MustNewIDWithName(metadata.Type.String(), name)
+		exp, _ := startExporterWithSettings(t, gw.URL, nil, set)
+		b := newTestBatch()
+		for i := range jobs {
+			b.resource(map[string]any{"service.name": fmt.Sprintf("%s-%d", name, i)}).gauge("a", "", 1, 1, nil)
+		}
+		require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+	}
+	of := func(name string, kvs ...attribute.KeyValue) attribute.Set {
+		return attribute.NewSet(append(kvs, attribute.String("exporter", "pushgateway/"+name))...)
+	}
+	metadatatest.AssertEqualExporterPushgatewayGroups(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: of("shared")}, {Value: 2, Attributes: of("dedicated")}},
+		metricdatatest.IgnoreTimestamp())
+	success := []attribute.KeyValue{attribute.String("outcome", "success"), attribute.String("status_class", "2xx")}
+	metadatatest.AssertEqualExporterPushgatewayPushes(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: of("shared", success...)}, {Value: 2, Attributes: of("dedicated", success...)}},
+		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 }
 
 func TestDropWarningsAreRateLimited(t *testing.T) {

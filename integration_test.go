@@ -237,7 +237,7 @@ func TestIntegrationFamiliesHeldBeforeStartAreRespected(t *testing.T) {
 	require.NotNil(t, grp)
 	assert.ElementsMatch(t, []string{"fine", "push_time_seconds", "push_failure_time_seconds"}, familyNames(grp))
 	metadatatest.AssertEqualExporterPushgatewayPointsDropped(t, tel,
-		[]metricdata.DataPoint[int64]{{Value: 2, Attributes: attribute.NewSet(attribute.String("reason", "name_conflict"))}},
+		[]metricdata.DataPoint[int64]{{Value: 2, Attributes: exporterAttrs(attribute.String("reason", "name_conflict"))}},
 		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 }
 

@@ -58,7 +58,7 @@ func TestGroupTTLDeletesOnlyIdleGroups(t *testing.T) {
 	assert.NotNil(t, gw.Group(t, map[string]string{"job": "busy"}), "a group that gets data stays")
 	assert.NotNil(t, gw.Group(t, map[string]string{"job": "not-ours"}), "other pushers' groups are untouched")
 	metadatatest.AssertEqualExporterPushgatewayGroupsExpired(t, exp.tel,
-		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(attribute.String("action", "deleted"))}},
+		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: exporterAttrs(attribute.String("action", "deleted"))}},
 		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 
 	// Forgotten means new data starts the group afresh.
@@ -175,7 +175,7 @@ func TestUnchangedPushesWaitForTheHeartbeat(t *testing.T) {
 	send(3, 7)
 	assert.Len(t, rec.methods(), 1, "the gateway holds these bytes already")
 	metadatatest.AssertEqualExporterPushgatewayPushesSkipped(t, exp.tel,
-		[]metricdata.DataPoint[int64]{{Value: 2, Attributes: attribute.NewSet(attribute.String("reason", "unchanged"))}},
+		[]metricdata.DataPoint[int64]{{Value: 2, Attributes: exporterAttrs(attribute.String("reason", "unchanged"))}},
 		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 
 	clk.Advance(time.Second)
@@ -207,7 +207,7 @@ func TestStalePointsAreCounted(t *testing.T) {
 	require.NotNil(t, grp)
 	assert.Equal(t, "2", grp.Families["a"].Metrics[0].Value, "the gateway never shows the older value")
 	metadatatest.AssertEqualExporterPushgatewayStalePoints(t, tel,
-		[]metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+		[]metricdata.DataPoint[int64]{{Value: 2, Attributes: exporterAttrs()}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 }
 
 // TestStateTTLForgetsButKeepsTheGatewayCopy lets a group go idle past
@@ -224,10 +224,10 @@ func TestStateTTLForgetsButKeepsTheGatewayCopy(t *testing.T) {
 	}
 	clk.WaitForWaiters(t, 1)
 	metadatatest.AssertEqualExporterPushgatewayGroupsExpired(t, exp.tel,
-		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(attribute.String("action", "forgotten"))}},
+		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: exporterAttrs(attribute.String("action", "forgotten"))}},
 		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 	metadatatest.AssertEqualExporterPushgatewaySeries(t, exp.tel,
-		[]metricdata.DataPoint[int64]{{Value: 0}}, metricdatatest.IgnoreTimestamp())
+		[]metricdata.DataPoint[int64]{{Value: 0, Attributes: exporterAttrs()}}, metricdatatest.IgnoreTimestamp())
 	grp := gw.Group(t, map[string]string{"job": "finished"})
 	require.NotNil(t, grp, "the gateway keeps a finished job's last values")
 	assert.Len(t, grp.Families, 4, "a, b and the gateway's push times")

@@ -63,8 +63,8 @@ func TestHostileGroupingValues(t *testing.T) {
 
 	metadatatest.AssertEqualExporterPushgatewayPointsDropped(t, tel,
 		[]metricdata.DataPoint[int64]{
-			{Value: 3, Attributes: attribute.NewSet(attribute.String("reason", "invalid_group"))},
-			{Value: 1, Attributes: attribute.NewSet(attribute.String("reason", "too_many_labels"))},
+			{Value: 3, Attributes: exporterAttrs(attribute.String("reason", "invalid_group"))},
+			{Value: 1, Attributes: exporterAttrs(attribute.String("reason", "too_many_labels"))},
 		},
 		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 }

@@ -16,8 +16,6 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
-
-	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadata"
 )
 
 // publisher is the one way to the gateway: every push, delete, resync and
@@ -34,7 +32,7 @@ type publisher struct {
 	heartbeat time.Duration // 0: never skip an unchanged push
 	deletes   bool          // an empty group may be deleted (method put)
 	encode    func(*bytes.Buffer, *groupState) error
-	telemetry *metadata.TelemetryBuilder
+	telemetry *selfTelemetry
 	logger    *zap.Logger
 	bufPool   sync.Pool
 	learning
@@ -111,7 +109,7 @@ func (p *publisher) push(ctx context.Context, g *groupState, version uint64) err
 	g.pushMu.Lock()
 	defer g.pushMu.Unlock()
 	if g.pub.acked >= version && g.pub.pushed {
-		p.telemetry.ExporterPushgatewayPushesSkipped.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", "included")))
+		p.telemetry.ExporterPushgatewayPushesSkipped.Add(ctx, 1, p.telemetry.exporter, metric.WithAttributes(attribute.String("reason", "included")))
 		return nil
 	}
 	return p.pushLocked(ctx, g, false)
@@ -176,7 +174,7 @@ func (p *publisher) pushLocked(ctx context.Context, g *groupState, force bool) e
 		// The gateway holds this very body: what left before it is gone.
 		g.pub.acked = max(g.pub.acked, version)
 		p.states.acknowledged(g, version)
-		p.telemetry.ExporterPushgatewayPushesSkipped.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", "unchanged")))
+		p.telemetry.ExporterPushgatewayPushesSkipped.Add(ctx, 1, p.telemetry.exporter, metric.WithAttributes(attribute.String("reason", "unchanged")))
 		return nil
 	}
 	if err := p.waitTurn(ctx); err != nil {
@@ -244,7 +242,7 @@ func (p *publisher) expireGroup(ctx context.Context, g *groupState, cutoff time.
 		return
 	}
 	if p.states.remove(g, cutoff, false) {
-		p.telemetry.ExporterPushgatewayGroupsExpired.Add(ctx, 1, metric.WithAttributes(attribute.String("action", "deleted")))
+		p.telemetry.ExporterPushgatewayGroupsExpired.Add(ctx, 1, p.telemetry.exporter, metric.WithAttributes(attribute.String("action", "deleted")))
 		p.logger.Debug("Deleted an expired group", zap.Stringer("group", g.key))
 		return
 	}
@@ -262,14 +260,14 @@ func (p *publisher) forget(ctx context.Context, cutoff time.Time) {
 	for _, g := range p.states.expired(cutoff) {
 		g.pushMu.Lock()
 		if p.states.remove(g, cutoff, true) {
-			p.telemetry.ExporterPushgatewayGroupsExpired.Add(ctx, 1, metric.WithAttributes(attribute.String("action", "forgotten")))
+			p.telemetry.ExporterPushgatewayGroupsExpired.Add(ctx, 1, p.telemetry.exporter, metric.WithAttributes(attribute.String("action", "forgotten")))
 			p.logger.Debug("Forgot an idle group; the gateway keeps it", zap.Stringer("group", g.key))
 		}
 		g.pushMu.Unlock()
 	}
 	changed, removed := p.states.forgetWriters(cutoff)
 	if removed > 0 {
-		p.telemetry.ExporterPushgatewaySeriesRemoved.Add(ctx, int64(removed), metric.WithAttributes(attribute.String("reason", "writer_forgotten")))
+		p.telemetry.ExporterPushgatewaySeriesRemoved.Add(ctx, int64(removed), p.telemetry.exporter, metric.WithAttributes(attribute.String("reason", "writer_forgotten")))
 	}
 	for _, g := range changed {
 		g.pushMu.Lock()
@@ -348,9 +346,9 @@ func (p *publisher) recordPush(ctx context.Context, size int, took time.Duration
 	if status > 0 {
 		class = strconv.Itoa(status/100) + "xx"
 	}
-	p.telemetry.ExporterPushgatewayPushBytes.Add(ctx, int64(size))
-	p.telemetry.ExporterPushgatewayPushDuration.Record(ctx, took.Seconds(),
+	p.telemetry.ExporterPushgatewayPushBytes.Add(ctx, int64(size), p.telemetry.exporter)
+	p.telemetry.ExporterPushgatewayPushDuration.Record(ctx, took.Seconds(), p.telemetry.exporter,
 		metric.WithAttributes(attribute.String("outcome", outcome)))
-	p.telemetry.ExporterPushgatewayPushes.Add(ctx, 1,
+	p.telemetry.ExporterPushgatewayPushes.Add(ctx, 1, p.telemetry.exporter,
 		metric.WithAttributes(attribute.String("outcome", outcome), attribute.String("status_class", class)))
 }

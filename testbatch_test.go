@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/exporter"
@@ -12,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadata"
 )
@@ -117,12 +119,13 @@ func startExporter(t *testing.T, endpoint string, mutate func(*Config)) exporter
 }
 
 // telemetrySettings gives exporter settings whose own telemetry the test
-// can read back.
+// can read back, for an exporter configured as "pushgateway".
 func telemetrySettings(t *testing.T) (*componenttest.Telemetry, exporter.Settings) {
 	t.Helper()
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
 	set := exportertest.NewNopSettings(metadata.Type)
+	set.ID = component.NewID(metadata.Type)
 	set.TelemetrySettings = tel.NewTelemetrySettings()
 	return tel, set
 }
@@ -150,4 +153,10 @@ func startConfigured(t *testing.T, cfg *Config, set exporter.Settings) exporter.
 	require.NoError(t, err)
 	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
 	return exp
+}
+
+// exporterAttrs is the attribute set of a measurement of the exporter's
+// own telemetry, for an exporter of telemetrySettings: its ID and kvs.
+func exporterAttrs(kvs ...attribute.KeyValue) attribute.Set {
+	return attribute.NewSet(append([]attribute.KeyValue{attribute.String("exporter", metadata.Type.String())}, kvs...)...)
 }

@@ -105,7 +105,7 @@ func TestIntegrationEndedSeriesLeaveTheGateway(t *testing.T) {
 	require.Len(t, grp.Families["up"].Metrics, 1, "target a ended: the next push no longer carries it")
 	assert.Equal(t, "b", grp.Families["up"].Metrics[0].Labels["target"])
 	metadatatest.AssertEqualExporterPushgatewaySeriesRemoved(t, exp.tel,
-		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: attribute.NewSet(attribute.String("reason", "no_recorded_value"))}},
+		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: exporterAttrs(attribute.String("reason", "no_recorded_value"))}},
 		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 
 	// Its last series ends: the group is deleted at the gateway, then
@@ -131,7 +131,7 @@ func TestIntegrationSecondWriterIsWarnedAbout(t *testing.T) {
 	require.NotNil(t, grp)
 	assert.Equal(t, "11", grp.Families["rows_total"].Metrics[0].Value, "mode none: the newest point wins")
 	metadatatest.AssertEqualExporterPushgatewayWriterConflicts(t, exp.tel,
-		[]metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+		[]metricdata.DataPoint[int64]{{Value: 2, Attributes: exporterAttrs()}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 	warnings := exp.logs.FilterMessageSnippet("Several writers feed one series").All()
 	require.Len(t, warnings, 1, "rate-limited: once per group and metric")
 	fields := warnings[0].ContextMap()
@@ -194,7 +194,7 @@ func TestIntegrationRandomInstancesPerRunAreReported(t *testing.T) {
 	}
 	assert.Len(t, gw.Groups(t), 10, "the default keeps every run's group")
 	metadatatest.AssertEqualExporterPushgatewayInstanceChurn(t, exp.tel,
-		[]metricdata.DataPoint[int64]{{Value: 9}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+		[]metricdata.DataPoint[int64]{{Value: 9, Attributes: exporterAttrs()}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 	warnings := exp.logs.FilterMessageSnippet("Every run of this job comes with a new instance").All()
 	require.Len(t, warnings, 1, "once per job per interval")
 	assert.Equal(t, "nightly", warnings[0].ContextMap()["job"])
