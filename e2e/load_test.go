@@ -105,17 +105,20 @@ func BenchmarkE2ELoad(b *testing.B) {
 		total.wall += res.wall
 		total.collectorCPU += res.collectorCPU
 		total.gatewayCPU += res.gatewayCPU
+		total.pushes += res.pushes
 	}
 	b.ReportMetric(float64(total.points)/total.wall.Seconds(), "points/s")
 	b.ReportMetric(total.collectorCPU/float64(b.N), "collector-cpu-s")
 	b.ReportMetric(total.gatewayCPU/float64(b.N), "gateway-cpu-s")
 	b.ReportMetric(total.collectorCPU/total.gatewayCPU, "cpu-ratio")
+	b.ReportMetric(float64(total.pushes)/float64(b.N), "pushes")
 }
 
 type loadResult struct {
 	points                   int64
 	wall                     time.Duration
 	collectorCPU, gatewayCPU float64 // seconds
+	pushes                   int     // the pushes the gateway accepted, warm-up included
 }
 
 // runLoad starts a gateway and a collector, sends the load, waits for the
@@ -173,12 +176,17 @@ func runLoad(b *testing.B, rounds int) loadResult {
 	_ = gw.Groups(b)
 	pollCPU := float64(cpuTicks(b, gwPID)-pollBefore) / clockTicks
 
+	pushes, failed, _ := gatewayPushes(b, gw)
+	if failed > 0 {
+		b.Fatalf("the gateway refused %d pushes", failed)
+	}
+
 	points := int64(rounds) * loadGroups * loadPointsPerReq
-	res := loadResult{points: points, wall: wall, collectorCPU: colCPU, gatewayCPU: gwCPU}
-	b.Logf("load: %d points (%d groups × %d rounds × %d) delivered in %.2fs (accepted in %.2fs): %.0f points/s; "+
+	res := loadResult{points: points, wall: wall, collectorCPU: colCPU, gatewayCPU: gwCPU, pushes: pushes}
+	b.Logf("load: %d points (%d groups × %d rounds × %d) delivered in %d pushes in %.2fs (accepted in %.2fs): %.0f points/s; "+
 		"CPU: collector %.2fs, gateway %.2fs, ratio %.3f (goal ≤ 0.2); this harness %.2fs; both idle from %.2fs; "+
 		"peak RSS: collector %d MiB, gateway %d MiB; one /api/v1/metrics read costs the gateway %.2fs CPU",
-		points, loadGroups, rounds, loadPointsPerReq, wall.Seconds(), accepted.Seconds(),
+		points, loadGroups, rounds, loadPointsPerReq, pushes, wall.Seconds(), accepted.Seconds(),
 		float64(points)/wall.Seconds(), colCPU, gwCPU, colCPU/gwCPU, selfCPUUsed, idle.Sub(start).Seconds(),
 		peakRSSMiB(colPID), peakRSSMiB(gwPID), pollCPU)
 
