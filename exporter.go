@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -121,6 +122,7 @@ func (e *pushgatewayExporter) start(ctx context.Context, host component.Host) er
 	}
 	native := e.cfg.ExponentialHistograms == ExponentialHistogramsNative
 	e.publisher = &publisher{
+		slots:     make(chan struct{}, pushesAtOnce(e.cfg)),
 		gateway:   newGatewayClient(client, e.cfg.Endpoint, e.cfg.Method, e.cfg.Format),
 		states:    e.states,
 		clock:     e.clock,
@@ -136,6 +138,18 @@ func (e *pushgatewayExporter) start(ctx context.Context, host component.Host) er
 	}
 	e.lifecycle = startLifecycle(e.cfg, e.publisher, e.clock)
 	return nil
+}
+
+// pushesAtOnce is how many group pushes of batches may be under way at
+// once: as many as the sending queue has consumers, so that no more pushes
+// wait at the gateway than when each batch pushed its groups one after the
+// other, while a single batch with many groups may use them all. Without
+// the queue, the queue's default number of consumers.
+func pushesAtOnce(cfg *Config) int {
+	if cfg.QueueConfig.HasValue() {
+		return max(1, cfg.QueueConfig.Get().NumConsumers)
+	}
+	return exporterhelper.NewDefaultQueueConfig().NumConsumers
 }
 
 func (e *pushgatewayExporter) shutdown(ctx context.Context) error {

@@ -35,6 +35,8 @@ type publisher struct {
 	telemetry *selfTelemetry
 	logger    *zap.Logger
 	bufPool   sync.Pool
+	// slots bounds the pushes of batches under way at once (see pushAll).
+	slots chan struct{}
 	learning
 }
 
@@ -115,27 +117,31 @@ func (p *publisher) push(ctx context.Context, g *groupState, version uint64) err
 	return p.pushLocked(ctx, g, false)
 }
 
-// pushesInFlight bounds the pushes of one batch in flight at once. The
-// gateway applies pushes one at a time; while one is applied, the next ones
-// are on the wire and parsed, so the gateway never waits for a round trip
-// of ours between two of them.
-const pushesInFlight = 4
-
-// pushAll pushes each touched group as push does, up to pushesInFlight at
-// once, and returns each group's error at its index.
+// pushAll pushes each touched group as push does, as many at once as the
+// publisher has slots, and returns each group's error at its index. The
+// slots are shared by every batch: the gateway applies pushes one at a
+// time, so a few in flight keep it busy (while it applies one, the next
+// are on the wire and parsed) and more would only wait there with their
+// timeouts running. A group whose context ends before it gets a slot gets
+// the context's error.
 func (p *publisher) pushAll(ctx context.Context, touched []*touchedGroup) []error {
 	errs := make([]error, len(touched))
-	if len(touched) == 1 {
-		errs[0] = p.push(ctx, touched[0].group, touched[0].version)
-		return errs
-	}
-	slots := make(chan struct{}, pushesInFlight)
 	var wg sync.WaitGroup
 	for i, tg := range touched {
-		slots <- struct{}{}
+		select {
+		case p.slots <- struct{}{}:
+		case <-ctx.Done():
+			errs[i] = fmt.Errorf("pushing group %s: %w", tg.group.key, ctx.Err())
+			continue
+		}
+		if len(touched) == 1 {
+			errs[i] = p.push(ctx, tg.group, tg.version)
+			<-p.slots
+			break
+		}
 		wg.Add(1)
 		go func() {
-			defer func() { <-slots; wg.Done() }()
+			defer func() { <-p.slots; wg.Done() }()
 			errs[i] = p.push(ctx, tg.group, tg.version)
 		}()
 	}
