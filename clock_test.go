@@ -1,6 +1,7 @@
 package pushgatewayexporter
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -12,7 +13,7 @@ type fakeClock struct {
 	mu      sync.Mutex
 	now     time.Time
 	waiters []fakeWaiter
-	changed chan struct{} // closed and renewed whenever waiters change
+	changed changeSignal // whenever waiters change
 }
 
 type fakeWaiter struct {
@@ -21,7 +22,7 @@ type fakeWaiter struct {
 }
 
 func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Unix(1_800_000_000, 0), changed: make(chan struct{})}
+	return &fakeClock{now: time.Unix(1_800_000_000, 0), changed: newChangeSignal()}
 }
 
 func (c *fakeClock) Now() time.Time {
@@ -39,7 +40,7 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 		return ch
 	}
 	c.waiters = append(c.waiters, fakeWaiter{at: c.now.Add(d), ch: ch})
-	c.notifyLocked()
+	c.changed.notifyLocked()
 	return ch
 }
 
@@ -57,12 +58,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 		w.ch <- c.now
 	}
 	c.waiters = kept
-	c.notifyLocked()
-}
-
-func (c *fakeClock) notifyLocked() {
-	close(c.changed)
-	c.changed = make(chan struct{})
+	c.changed.notifyLocked()
 }
 
 // WaitForWaiters blocks until n waiters wait on the clock: the exporter's
@@ -70,18 +66,7 @@ func (c *fakeClock) notifyLocked() {
 // minute of real time, which only a broken exporter takes.
 func (c *fakeClock) WaitForWaiters(t *testing.T, n int) {
 	t.Helper()
-	timeout := time.After(time.Minute)
-	for {
-		c.mu.Lock()
-		got, changed := len(c.waiters), c.changed
-		c.mu.Unlock()
-		if got == n {
-			return
-		}
-		select {
-		case <-changed:
-		case <-timeout:
-			t.Fatalf("%d waiters on the clock, want %d", got, n)
-		}
-	}
+	c.changed.waitUntil(t, &c.mu, func() (bool, string) {
+		return len(c.waiters) == n, fmt.Sprintf("%d waiters on the clock, want %d", len(c.waiters), n)
+	})
 }

@@ -2,6 +2,7 @@ package pushgatewayexporter
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -246,14 +247,14 @@ type recorder struct {
 	url     string
 	mu      sync.Mutex
 	seen    []string
-	changed chan struct{} // closed and replaced on every request recorded
+	changed changeSignal // on every request recorded
 }
 
 func newRecorder(t *testing.T, gatewayURL string) *recorder {
 	t.Helper()
 	target, err := url.Parse(gatewayURL)
 	require.NoError(t, err)
-	rec := &recorder{changed: make(chan struct{})}
+	rec := &recorder{changed: newChangeSignal()}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isFamiliesRead(r) {
 			forward(t, w, r, target)
@@ -261,8 +262,7 @@ func newRecorder(t *testing.T, gatewayURL string) *recorder {
 		}
 		rec.mu.Lock()
 		rec.seen = append(rec.seen, r.Method)
-		close(rec.changed)
-		rec.changed = make(chan struct{})
+		rec.changed.notifyLocked()
 		rec.mu.Unlock()
 		forward(t, w, r, target)
 	}))
@@ -281,18 +281,7 @@ func (r *recorder) methods() []string {
 // minute of real time, which only a broken exporter takes.
 func (r *recorder) waitFor(t *testing.T, n int) {
 	t.Helper()
-	timeout := time.After(time.Minute)
-	for {
-		r.mu.Lock()
-		got, changed := len(r.seen), r.changed
-		r.mu.Unlock()
-		if got >= n {
-			return
-		}
-		select {
-		case <-changed:
-		case <-timeout:
-			t.Fatalf("%d requests reached the gateway, want %d", got, n)
-		}
-	}
+	r.changed.waitUntil(t, &r.mu, func() (bool, string) {
+		return len(r.seen) >= n, fmt.Sprintf("%d requests reached the gateway, want %d", len(r.seen), n)
+	})
 }
