@@ -181,8 +181,11 @@ service:
 	require.Equal(t, http.StatusOK, c.post(t, otlpGauges("ok", "rows", now, one)))
 	// The gateway's own name: points_dropped{reason="reserved_name"}.
 	c.post(t, otlpGauges("reserved", "push_time_seconds", now, one))
-	// An older point of a series held: stale_points.
+	// An older point of a series held: stale_points. The queue's consumers
+	// may take two requests in either order, so the older goes in only
+	// once the newer is held.
 	require.Equal(t, http.StatusOK, c.post(t, otlpGauges("stale", "rows", now, one)))
+	gateway.WaitGroup(t, map[string]string{"job": "stale", "instance": "i"}, 10*time.Second, nil)
 	c.post(t, otlpGauges("stale", "rows", now-60*second, []float64{2}))
 	// A third series in a group of at most two: series_limit_reached.
 	c.post(t, otlpGauges("limit", "rows", now, []float64{1, 2, 3}))
