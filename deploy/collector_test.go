@@ -94,7 +94,7 @@ func (c *collector) post(tb testing.TB, body string) int {
 // selfMetrics is the collector's own /metrics, parsed.
 func (c *collector) selfMetrics(tb testing.TB) map[string]*dto.MetricFamily {
 	tb.Helper()
-	body := httpGet(tb, "http://"+c.telemetryAddr+"/metrics")
+	body := testgateway.GetOK(tb, "http://"+c.telemetryAddr+"/metrics")
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := parser.TextToMetricFamilies(bytes.NewReader([]byte(body)))
 	require.NoError(tb, err)

@@ -25,13 +25,7 @@ func repoRoot(t testing.TB) string {
 // sets it), else the repository's _build/otelcol-pushgateway, built if missing.
 func collectorBinary(t testing.TB) string {
 	t.Helper()
-	if bin := os.Getenv("COLLECTOR_BIN"); bin != "" {
-		return bin
-	}
-	root := repoRoot(t)
-	out, err := exec.Command("make", "-C", root, "build").CombinedOutput()
-	require.NoError(t, err, "make build:\n%s", out)
-	return filepath.Join(root, "_build", "otelcol-pushgateway")
+	return testproc.Built(t, "COLLECTOR_BIN", repoRoot(t), "build", "_build/otelcol-pushgateway")
 }
 
 // tool returns the path of a program the test needs. Without it the test
@@ -39,16 +33,7 @@ func collectorBinary(t testing.TB) string {
 // never pass by skipping. install names what installs it.
 func tool(t testing.TB, name, install string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	msg := "no " + name + " on PATH: " + install + " installs it (make tools runs it)"
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
+	return testproc.Program(t, "", []string{name}, "no "+name+" on PATH: "+install+" installs it (make tools runs it)")
 }
 
 // readFile reads a file relative to the repository's root.

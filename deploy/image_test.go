@@ -171,7 +171,7 @@ func runImage(t *testing.T, podman, image string) {
 	assert.Equal(t, "42", grp.Families["batch_rows_ratio"].Metrics[0].Value)
 
 	// Its own metrics are served where the environment said.
-	body := httpGet(t, "http://"+telemetryAddr+"/metrics")
+	body := testgateway.GetOK(t, "http://"+telemetryAddr+"/metrics")
 	assert.Contains(t, body, `otelcol_exporter_pushgateway_pushes{`)
 	assert.Regexp(t, `otelcol_exporter_pushgateway_pushes\{[^}]*outcome="success"[^}]*\} [1-9]`, body)
 }
@@ -265,17 +265,6 @@ func sendGauge(t *testing.T, httpAddr, service, instance string, value float64) 
 		}))
 	require.NoError(t, err)
 	require.NoError(t, provider.Shutdown(ctx), "exporting OTLP to %s", httpAddr)
-}
-
-func httpGet(t testing.TB, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode, "GET %s: %s", url, body)
-	return string(body)
 }
 
 func stderrOf(err error) string {

@@ -141,7 +141,7 @@ func (p *prometheus) query(t *testing.T, promql string) []map[string]string {
 			} `json:"result"`
 		} `json:"data"`
 	}
-	require.NoError(t, json.Unmarshal([]byte(httpGet(t, p.url+"/api/v1/query?query="+url.QueryEscape(promql))), &resp))
+	require.NoError(t, json.Unmarshal([]byte(testgateway.GetOK(t, p.url+"/api/v1/query?query="+url.QueryEscape(promql))), &resp))
 	require.Equal(t, "success", resp.Status)
 	out := make([]map[string]string, len(resp.Data.Result))
 	for i, r := range resp.Data.Result {
@@ -180,7 +180,7 @@ func (p *prometheus) evaluatedAlerts(t *testing.T) map[string]string {
 			} `json:"groups"`
 		} `json:"data"`
 	}
-	require.NoError(t, json.Unmarshal([]byte(httpGet(t, p.url+"/api/v1/rules")), &resp))
+	require.NoError(t, json.Unmarshal([]byte(testgateway.GetOK(t, p.url+"/api/v1/rules")), &resp))
 	out := map[string]string{}
 	for _, g := range resp.Data.Groups {
 		for _, r := range g.Rules {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -321,7 +320,7 @@ func TestAuthSecretsNeverLeak(t *testing.T) {
 				"a 401 must not be retried")
 
 			// The collector's own metrics: the refusal is counted, no secret.
-			scrape := httpGetBody(t, "http://"+metricsAddr+"/metrics")
+			scrape := testgateway.GetOK(t, "http://"+metricsAddr+"/metrics")
 			// (The collector's Prometheus reader adds no _total suffix.)
 			assert.Regexp(t, `(?m)^otelcol_exporter_pushgateway_pushes(_total)?\{[^}]*outcome="permanent"[^}]*status_class="4xx"[^}]*\} 1$`, scrape)
 			assert.Regexp(t, `(?m)^otelcol_exporter_pushgateway_groups_rejected(_total)?(\{[^}]*\})? 1$`, scrape)
@@ -408,17 +407,6 @@ func waitLogEntry(t *testing.T, col *collector, timeout time.Duration, match fun
 		require.True(t, time.Now().Before(deadline), "no such log entry after %s", timeout)
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func httpGetBody(t *testing.T, u string) string {
-	t.Helper()
-	resp, err := http.Get(u)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode, "GET %s: %s", u, body)
-	return string(body)
 }
 
 // assertNoErrorLogged checks the collector's (console) log for error lines.

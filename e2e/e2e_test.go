@@ -31,14 +31,15 @@ import (
 // it), else the repository's _build/otelcol-pushgateway, built if missing.
 func collectorBinary(t testing.TB) string {
 	t.Helper()
-	if bin := os.Getenv("COLLECTOR_BIN"); bin != "" {
-		return bin
-	}
+	return testproc.Built(t, "COLLECTOR_BIN", repoRoot(t), "build", "_build/otelcol-pushgateway")
+}
+
+// repoRoot is the repository's root, the folder above this module.
+func repoRoot(t testing.TB) string {
+	t.Helper()
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
-	out, err := exec.Command("make", "-C", root, "build").CombinedOutput()
-	require.NoError(t, err, "make build:\n%s", out)
-	return filepath.Join(root, "_build", "otelcol-pushgateway")
+	return root
 }
 
 type collector struct {

@@ -9,11 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -31,26 +28,20 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testproc"
 )
 
 // tier1Binary is the ocb-built tier-1 collector: $TIER1_BIN (make e2e sets
 // it), else the repository's _build/tier1/otelcol-tier1, built if missing.
 func tier1Binary(t testing.TB) string {
 	t.Helper()
-	if bin := os.Getenv("TIER1_BIN"); bin != "" {
-		return bin
-	}
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
-	out, err := exec.Command("make", "-C", root, "build-tier1").CombinedOutput()
-	require.NoError(t, err, "make build-tier1:\n%s", out)
-	return filepath.Join(root, "_build", "tier1", "otelcol-tier1")
+	return testproc.Built(t, "TIER1_BIN", repoRoot(t), "build-tier1", "_build/tier1/otelcol-tier1")
 }
 
 // repoFile is a file of the repository, read from its root.
 func repoFile(t testing.TB, path string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", filepath.FromSlash(path)))
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), filepath.FromSlash(path)))
 	require.NoError(t, err)
 	return string(data)
 }
@@ -480,13 +471,9 @@ func (l *liveSender) close(t testing.TB) {
 // its gateway after group_ttl, from its own telemetry.
 func expiredDeleted(t testing.TB, telemetryAddr string) int {
 	t.Helper()
-	resp, err := http.Get("http://" + telemetryAddr + "/metrics")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	body := testgateway.GetOK(t, "http://"+telemetryAddr+"/metrics")
 	total := 0
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(body, "\n") {
 		if strings.HasPrefix(line, "otelcol_exporter_pushgateway_groups_expired{") && strings.Contains(line, `action="deleted"`) {
 			v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
 			require.NoError(t, err, "%s", line)

@@ -587,7 +587,7 @@ func TestTranslationOTLPJSONBody(t *testing.T) {
 
 	// The collector's own metrics count each drop by reason, and the one
 	// older duplicate as stale.
-	scrape := httpGetBody(t, "http://"+metricsAddr+"/metrics")
+	scrape := testgateway.GetOK(t, "http://"+metricsAddr+"/metrics")
 	dropped := map[string]string{}
 	for _, m := range regexp.MustCompile(`(?m)^otelcol_exporter_pushgateway_points_dropped(?:_total)?\{[^}]*reason="([a-z_]+)"[^}]*\} (\S+)$`).FindAllStringSubmatch(scrape, -1) {
 		dropped[m[1]] = m[2]

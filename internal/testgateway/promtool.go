@@ -5,25 +5,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testproc"
 )
 
 // Promtool returns the promtool binary ($PROMTOOL_BIN, else promtool on
 // PATH), skipping the test (or failing it in CI) when there is none.
 func Promtool(t testing.TB) string {
 	t.Helper()
-	if bin := os.Getenv("PROMTOOL_BIN"); bin != "" {
-		return bin
-	}
-	if bin, err := exec.LookPath("promtool"); err == nil {
-		return bin
-	}
-	missing(t, "no promtool: set PROMTOOL_BIN or install prometheus (make tools does); a dedicated gateway's checks need it")
-	return ""
+	return testproc.Program(t, "PROMTOOL_BIN", []string{"promtool"},
+		"no promtool: set PROMTOOL_BIN or install prometheus (make tools does); a dedicated gateway's checks need it")
 }
 
 // promtoolTolerated are the problems `promtool check metrics` (Prometheus

@@ -67,27 +67,8 @@ type Gateway struct {
 // in CI) when there is none.
 func Binary(t testing.TB) string {
 	t.Helper()
-	if bin := os.Getenv("PUSHGATEWAY_BIN"); bin != "" {
-		return bin
-	}
-	for _, name := range []string{"prometheus-pushgateway", "pushgateway"} {
-		if bin, err := exec.LookPath(name); err == nil {
-			return bin
-		}
-	}
-	missing(t, "no Pushgateway binary: set PUSHGATEWAY_BIN or install prometheus-pushgateway (make tools does)")
-	return ""
-}
-
-// missing fails the test in CI and skips it elsewhere: a tool it needs is
-// not installed.
-func missing(t testing.TB, msg string) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	} else {
-		t.Skip(msg)
-	}
+	return testproc.Program(t, "PUSHGATEWAY_BIN", []string{"prometheus-pushgateway", "pushgateway"},
+		"no Pushgateway binary: set PUSHGATEWAY_BIN or install prometheus-pushgateway (make tools does)")
 }
 
 // Options change how StartWith runs the gateway.
@@ -542,6 +523,26 @@ func FreeAddr(t testing.TB) string {
 	}
 	defer l.Close()
 	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// GetOK returns the body of a GET of url (a server a test started: a
+// collector's own metrics, Prometheus' API) and fails the test unless the
+// answer is 200.
+func GetOK(t testing.TB, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s: %s", url, resp.Status, body)
+	}
+	return string(body)
 }
 
 // LockedBuffer collects a child process's output safely across goroutines.

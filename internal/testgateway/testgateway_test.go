@@ -22,21 +22,31 @@ func (o *outcomeTB) Fatal(args ...any)         { o.fatal = fmt.Sprint(args...) }
 func (o *outcomeTB) Fatalf(f string, a ...any) { o.fatal = fmt.Sprintf(f, a...) }
 func (o *outcomeTB) Skip(args ...any)          { o.skip = fmt.Sprint(args...) }
 
-func TestMissingBinaryFailsInCIAndSkipsElsewhere(t *testing.T) {
-	t.Setenv("PUSHGATEWAY_BIN", "")
-	t.Setenv("PATH", t.TempDir())
+func TestMissingProgramsFailInCIAndSkipElsewhere(t *testing.T) {
+	for _, tc := range []struct {
+		name, env, why string
+		find           func(testing.TB) string
+	}{
+		{"pushgateway", "PUSHGATEWAY_BIN", "no Pushgateway binary", Binary},
+		{"promtool", "PROMTOOL_BIN", "no promtool", Promtool},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(tc.env, "")
+			t.Setenv("PATH", t.TempDir())
 
-	t.Setenv("CI", "true")
-	ci := &outcomeTB{TB: t}
-	assert.Empty(t, Binary(ci))
-	assert.Contains(t, ci.fatal, "no Pushgateway binary")
-	assert.Empty(t, ci.skip, "CI must never pass by skipping")
+			t.Setenv("CI", "true")
+			ci := &outcomeTB{TB: t}
+			assert.Empty(t, tc.find(ci))
+			assert.Contains(t, ci.fatal, tc.why)
+			assert.Empty(t, ci.skip, "CI must never pass by skipping")
 
-	t.Setenv("CI", "")
-	dev := &outcomeTB{TB: t}
-	assert.Empty(t, Binary(dev))
-	assert.Contains(t, dev.skip, "no Pushgateway binary")
-	assert.Empty(t, dev.fatal)
+			t.Setenv("CI", "")
+			dev := &outcomeTB{TB: t}
+			assert.Empty(t, tc.find(dev))
+			assert.Contains(t, dev.skip, tc.why)
+			assert.Empty(t, dev.fatal)
+		})
+	}
 }
 
 func TestBinaryFromEnvironment(t *testing.T) {
