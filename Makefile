@@ -22,7 +22,8 @@ COLLECTOR   := $(BUILD_DIR)/otelcol-pushgateway
 TIER1       := $(BUILD_DIR)/tier1/otelcol-tier1
 TIER1_CONFIG := deploy/tier1/builder-config.yaml
 SOURCES     := $(wildcard *.go internal/*/*.go) go.mod go.sum builder-config.yaml
-FUZZ_TARGETS := FuzzTranslate FuzzGroupKeyURL
+# Each fuzz target as package:name.
+FUZZ_TARGETS := .:FuzzTranslate ./internal/state:FuzzFold ./internal/exposition:FuzzEncode ./internal/gateway:FuzzGroupKeyURL
 FUZZTIME    ?= 2m
 
 .PHONY: all tools test-tools pushgateway container-tools prometheus build build-tier1 run demo image sizing test test-faults test-scale vet unit bench-check bench bench-e2e bench-load bench-fleet bench-scale fuzz-short fuzz e2e dedicated deploy-test rules generate clean
@@ -114,14 +115,16 @@ bench-fleet: build
 	@scripts/fleet-table.sh $(BUILD_DIR)/bench-fleet.txt
 
 # Each fuzz target runs alone (go test -fuzz takes one); new crashers land
-# in testdata/fuzz/<target> and become regression cases of make unit.
+# in <package>/testdata/fuzz/<target> and become regression cases of make
+# unit.
 fuzz-short:
 	$(MAKE) fuzz FUZZTIME=10s
 
 fuzz:
-	@for target in $(FUZZ_TARGETS); do \
-		echo "$(GO) test -run=^$$ -fuzz=^$$target\$$ -fuzztime=$(FUZZTIME) ."; \
-		$(GO) test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) . || exit 1; \
+	@for spec in $(FUZZ_TARGETS); do \
+		pkg=$${spec%%:*}; target=$${spec#*:}; \
+		echo "$(GO) test -run=^$$ -fuzz=^$$target\$$ -fuzztime=$(FUZZTIME) $$pkg"; \
+		$(GO) test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
 	done
 
 # The fault suite is part of unit and e2e; this runs it alone and prints

@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/prom"
 )
 
 // Config is the configuration of the pushgateway exporter.
@@ -302,6 +304,7 @@ func (m PushMethod) validate() error {
 	return fmt.Errorf("unknown method %q: want put or post", string(m))
 }
 
+// httpMethod is the method as HTTP spells it.
 func (m PushMethod) httpMethod() string {
 	return strings.ToUpper(string(m))
 }
@@ -503,9 +506,9 @@ func (g GroupingConfig) validate() []error {
 	if g.Job != "" && !utf8.ValidString(g.Job) {
 		errs = append(errs, errors.New("grouping.job: not valid UTF-8"))
 	}
-	seen := map[string]string{jobLabel: "the job label"}
+	seen := map[string]string{prom.JobLabel: "the job label"}
 	if len(g.InstanceAttribute) > 0 {
-		seen[instanceLabel] = "grouping.instance_attribute"
+		seen[prom.InstanceLabel] = "grouping.instance_attribute"
 	}
 	for i, name := range g.InstanceAttribute {
 		if name == "" {

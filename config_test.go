@@ -44,7 +44,7 @@ func TestLoadValidConfigs(t *testing.T) {
 		assert.True(t, cfg.ScopeLabels)
 		assert.True(t, cfg.TargetInfo)
 		assert.False(t, cfg.ResourceToTelemetryConversion.Enabled)
-		assert.Equal(t, []string{attrServiceInstance}, cfg.Grouping.InstanceAttribute)
+		assert.Equal(t, []string{"service.instance.id"}, cfg.Grouping.InstanceAttribute)
 		assert.Equal(t, 100_000, cfg.MaxSeries)
 		assert.Equal(t, 10_000, cfg.MaxSeriesPerGroup)
 		assert.Equal(t, 4096, cfg.MaxLabelValueLength)

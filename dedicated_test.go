@@ -1,8 +1,6 @@
 package pushgatewayexporter
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -17,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testbatch"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
 
@@ -29,7 +28,7 @@ import (
 // parse, is cut short, holds what Prometheus cannot ingest, or makes
 // promtool complain (see internal/testgateway/dedicated.go).
 // make dedicated runs them (and the end-to-end suite with
-// PUSHGATEWAY_DEDICATED=1); docs/notes/dedicated-gateway-checks.md lists
+// PUSHGATEWAY_DEDICATED=1); docs/notes/dedicated-gateway-checks.MD lists
 // the gateway's checks and how the exporter meets each.
 
 // TestDedicatedGolden pushes every golden case, in both formats, into one
@@ -49,10 +48,10 @@ func TestDedicatedGolden(t *testing.T) {
 					}
 				})
 				for _, fill := range c.batches {
-					b := newTestBatch()
+					b := testbatch.New()
 					fill(b)
-					inNamespace(b.md, namespace)
-					require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+					inNamespace(b.MD, namespace)
+					require.NoError(t, exp.ConsumeMetrics(context.Background(), b.MD))
 				}
 			})
 			held := 0
@@ -76,7 +75,7 @@ func TestDedicatedGolden(t *testing.T) {
 // its group is the case's own.
 func inNamespace(md pmetric.Metrics, namespace string) {
 	for i := 0; i < md.ResourceMetrics().Len(); i++ {
-		md.ResourceMetrics().At(i).Resource().Attributes().PutStr(attrServiceNamespace, namespace)
+		md.ResourceMetrics().At(i).Resource().Attributes().PutStr("service.namespace", namespace)
 	}
 }
 
@@ -123,8 +122,8 @@ func TestDedicatedFuzzReplay(t *testing.T) {
 			})
 			refused := 0
 			for i, in := range inputs {
-				batch := decodeFuzzBatch(in.data)
-				md := batch.metrics()
+				batch := testbatch.DecodeFuzzBatch(in.data)
+				md := batch.Metrics()
 				// Each input comes after the ones before it, so that its
 				// points are not stale against theirs.
 				shiftTimestamps(md, pcommon.Timestamp(i+1)*1000)
@@ -202,8 +201,8 @@ type fuzzInput struct {
 // fuzzReplayInputs returns FuzzTranslate's seeds and its corpus files.
 func fuzzReplayInputs(t *testing.T) []fuzzInput {
 	var inputs []fuzzInput
-	for i, seed := range fuzzTranslateSeeds() {
-		inputs = append(inputs, fuzzInput{name: "seed#" + strconv.Itoa(i), data: seed.encode()})
+	for i, seed := range testbatch.FuzzSeeds() {
+		inputs = append(inputs, fuzzInput{name: "seed#" + strconv.Itoa(i), data: seed.Encode()})
 	}
 	dir := filepath.Join("testdata", "fuzz", "FuzzTranslate")
 	entries, err := os.ReadDir(dir)
@@ -211,9 +210,9 @@ func fuzzReplayInputs(t *testing.T) []fuzzInput {
 	for _, e := range entries {
 		raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		require.NoError(t, err)
-		inputs = append(inputs, fuzzInput{name: e.Name(), data: readCorpusFile(t, e.Name(), raw)})
+		inputs = append(inputs, fuzzInput{name: e.Name(), data: mustParseCorpusFile(t, e.Name(), raw)})
 	}
-	require.Greater(t, len(inputs), len(fuzzTranslateSeeds()), "corpus files found")
+	require.Greater(t, len(inputs), len(testbatch.FuzzSeeds()), "corpus files found")
 	if os.Getenv("FUZZ_REPLAY_CACHE") != "" {
 		inputs = append(inputs, fuzzCacheInputs(t)...)
 	}
@@ -233,27 +232,9 @@ func fuzzCacheInputs(t *testing.T) []fuzzInput {
 	for _, e := range entries {
 		raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		require.NoError(t, err)
-		inputs = append(inputs, fuzzInput{name: "cache/" + e.Name(), data: readCorpusFile(t, e.Name(), raw)})
+		inputs = append(inputs, fuzzInput{name: "cache/" + e.Name(), data: mustParseCorpusFile(t, e.Name(), raw)})
 	}
 	return inputs
-}
-
-// readCorpusFile reads a one-argument ([]byte) corpus file of go test's
-// fuzzing: a version line, then []byte("...") as a Go string literal.
-func readCorpusFile(t *testing.T, name string, raw []byte) []byte {
-	sc := bufio.NewScanner(bytes.NewReader(raw))
-	sc.Buffer(nil, 1<<20)
-	require.True(t, sc.Scan(), name)
-	require.Equal(t, "go test fuzz v1", sc.Text(), name)
-	require.True(t, sc.Scan(), name)
-	literal, ok := strings.CutPrefix(sc.Text(), "[]byte(")
-	require.True(t, ok, "%s: a []byte argument", name)
-	literal, ok = strings.CutSuffix(literal, ")")
-	require.True(t, ok, name)
-	data, err := strconv.Unquote(literal)
-	require.NoError(t, err, name)
-	require.False(t, sc.Scan(), "%s: one argument", name)
-	return []byte(data)
 }
 
 // TestDedicatedAcrossGroups sends, through one exporter into one dedicated
@@ -273,32 +254,32 @@ func TestDedicatedAcrossGroups(t *testing.T) {
 	}
 
 	// One name, each group's own description: the gateway serves one.
-	exp.send(t, group("help-a"), func(r *testResource) {
-		r.gauge("queue.size", "", 10, 1, nil)
-		r.ms.At(0).SetDescription("Items waiting (a).")
+	exp.send(t, group("help-a"), func(r *testbatch.Resource) {
+		r.Gauge("queue.size", "", 10, 1, nil)
+		r.Metrics().At(0).SetDescription("Items waiting (a).")
 	})
-	exp.send(t, group("help-b"), func(r *testResource) {
-		r.gauge("queue.size", "", 10, 2, nil)
-		r.ms.At(0).SetDescription("Queue length, as b counts it.")
+	exp.send(t, group("help-b"), func(r *testbatch.Resource) {
+		r.Gauge("queue.size", "", 10, 2, nil)
+		r.Metrics().At(0).SetDescription("Queue length, as b counts it.")
 	})
 	assert.Equal(t, "Items waiting (a).", held("help-a").Families["queue_size"].Help)
 	assert.Equal(t, "Queue length, as b counts it.", held("help-b").Families["queue_size"].Help)
 
 	// One name, two types: the second is refused, the first stays.
-	exp.send(t, group("type-a"), func(r *testResource) { r.gauge("jobs", "", 10, 1, nil) })
-	exp.send(t, group("type-b"), func(r *testResource) {
-		r.histogram("jobs", "", 10, []float64{1}, []uint64{1, 0}, 0.5).gauge("other", "", 10, 1, nil)
+	exp.send(t, group("type-a"), func(r *testbatch.Resource) { r.Gauge("jobs", "", 10, 1, nil) })
+	exp.send(t, group("type-b"), func(r *testbatch.Resource) {
+		r.Histogram("jobs", "", 10, []float64{1}, []uint64{1, 0}, 0.5).Gauge("other", "", 10, 1, nil)
 	})
 	assert.Equal(t, "GAUGE", held("type-a").Families["jobs"].Type)
 	assert.NotContains(t, held("type-b").Families, "jobs")
 
 	// A histogram owns its _count, _sum and _bucket, whichever comes first.
-	exp.send(t, group("hist-a"), func(r *testResource) {
-		r.histogram("x", "", 10, []float64{1}, []uint64{1, 0}, 0.5).gauge("y.count", "", 10, 1, nil)
+	exp.send(t, group("hist-a"), func(r *testbatch.Resource) {
+		r.Histogram("x", "", 10, []float64{1}, []uint64{1, 0}, 0.5).Gauge("y.count", "", 10, 1, nil)
 	})
-	exp.send(t, group("hist-b"), func(r *testResource) {
-		r.gauge("x.count", "", 10, 1, nil).gauge("x.bucket", "", 10, 1, nil).gauge("x.sum", "", 10, 1, nil).
-			histogram("y", "", 10, []float64{1}, []uint64{1, 0}, 0.5).gauge("kept", "", 10, 1, nil)
+	exp.send(t, group("hist-b"), func(r *testbatch.Resource) {
+		r.Gauge("x.count", "", 10, 1, nil).Gauge("x.bucket", "", 10, 1, nil).Gauge("x.sum", "", 10, 1, nil).
+			Histogram("y", "", 10, []float64{1}, []uint64{1, 0}, 0.5).Gauge("kept", "", 10, 1, nil)
 	})
 	assert.Contains(t, held("hist-a").Families, "x")
 	assert.Contains(t, held("hist-a").Families, "y_count")
@@ -307,66 +288,66 @@ func TestDedicatedAcrossGroups(t *testing.T) {
 	}
 
 	// A summary owns _count and _sum, not _bucket.
-	exp.send(t, group("summary-a"), func(r *testResource) {
-		r.summary("s", "", 10, 4, 40, map[float64]float64{0.5: 9, 0.99: 15})
+	exp.send(t, group("summary-a"), func(r *testbatch.Resource) {
+		r.Summary("s", "", 10, 4, 40, map[float64]float64{0.5: 9, 0.99: 15})
 	})
-	exp.send(t, group("summary-b"), func(r *testResource) {
-		r.summary("s", "", 10, 1, 2, map[float64]float64{0.5: 1}).
-			gauge("s.sum", "", 10, 1, nil).gauge("s.bucket", "", 10, 1, nil)
+	exp.send(t, group("summary-b"), func(r *testbatch.Resource) {
+		r.Summary("s", "", 10, 1, 2, map[float64]float64{0.5: 1}).
+			Gauge("s.sum", "", 10, 1, nil).Gauge("s.bucket", "", 10, 1, nil)
 	})
 	assert.Equal(t, "SUMMARY", held("summary-b").Families["s"].Type)
 	assert.NotContains(t, held("summary-b").Families, "s_sum")
 	assert.Contains(t, held("summary-b").Families, "s_bucket")
 
 	// target_info of every group, each with its own labels.
-	exp.send(t, map[string]any{"service.name": "info-a", "service.instance.id": "i", "os.type": "linux"}, func(r *testResource) {
-		r.gauge("g", "", 10, 1, nil)
+	exp.send(t, map[string]any{"service.name": "info-a", "service.instance.id": "i", "os.type": "linux"}, func(r *testbatch.Resource) {
+		r.Gauge("g", "", 10, 1, nil)
 	})
-	exp.send(t, map[string]any{"service.name": "info-b", "service.instance.id": "i", "k8s.pod.name": "p", "cloud.region": "r"}, func(r *testResource) {
-		r.gauge("g", "", 10, 1, nil)
+	exp.send(t, map[string]any{"service.name": "info-b", "service.instance.id": "i", "k8s.pod.name": "p", "cloud.region": "r"}, func(r *testbatch.Resource) {
+		r.Gauge("g", "", 10, 1, nil)
 	})
 	assert.Equal(t, map[string]string{"job": "info-a", "instance": "i", "os_type": "linux"}, held("info-a").Families["target_info"].Metrics[0].Labels)
 
 	// A native histogram next to a classic one, in one group and across.
-	exp.send(t, group("native"), func(r *testResource) {
-		r.expHistogram("latency.native", pmetric.AggregationTemporalityCumulative, 0, 10,
-			expPoint{scale: 2, zeroCount: 1, pos: []uint64{1, 2}, neg: []uint64{1}, sum: 3}).
-			histogram("latency.classic", "s", 10, []float64{0.1, 1}, []uint64{1, 1, 0}, 0.6)
+	exp.send(t, group("native"), func(r *testbatch.Resource) {
+		r.ExpHistogram("latency.native", pmetric.AggregationTemporalityCumulative, 0, 10,
+			testbatch.ExpPoint{Scale: 2, ZeroCount: 1, Pos: []uint64{1, 2}, Neg: []uint64{1}, Sum: 3}).
+			Histogram("latency.classic", "s", 10, []float64{0.1, 1}, []uint64{1, 1, 0}, 0.6)
 	})
-	exp.send(t, group("classic"), func(r *testResource) {
-		r.histogram("latency.native", "s", 10, []float64{0.1, 1}, []uint64{0, 1, 0}, 0.5)
+	exp.send(t, group("classic"), func(r *testbatch.Resource) {
+		r.Histogram("latency.native", "s", 10, []float64{0.1, 1}, []uint64{0, 1, 0}, 0.5)
 	})
 	native := gw.ScrapeProtobuf(t)["latency_native_seconds"]
 	require.NotNil(t, native)
 	assert.Len(t, native.GetMetric(), 2, "one native, one classic series of one histogram family")
 
 	// The gateway's own families, of another type or help: never pushed.
-	exp.send(t, group("own"), func(r *testResource) {
-		r.gauge("go.gc.duration.seconds.count", "", 10, 1, nil). // the _count of the gateway's own summary
-										histogram("go.goroutines", "", 10, []float64{1}, []uint64{1, 0}, 0.5).
-										summary("process.open.fds", "", 10, 1, 1, nil).
-										sum("pushgateway.http.requests", "", true, 10, 1, nil).
-										gauge("push.time", "s", 10, 1, nil).gauge("kept", "", 10, 1, nil)
-		r.ms.At(3).SetDescription("Mine.")
+	exp.send(t, group("own"), func(r *testbatch.Resource) {
+		r.Gauge("go.gc.duration.seconds.count", "", 10, 1, nil). // the _count of the gateway's own summary
+										Histogram("go.goroutines", "", 10, []float64{1}, []uint64{1, 0}, 0.5).
+										Summary("process.open.fds", "", 10, 1, 1, nil).
+										Sum("pushgateway.http.requests", "", true, 10, 1, nil).
+										Gauge("push.time", "s", 10, 1, nil).Gauge("kept", "", 10, 1, nil)
+		r.Metrics().At(3).SetDescription("Mine.")
 	})
 	own := held("own")
 	assert.ElementsMatch(t, []string{"kept", "push_failure_time_seconds", "push_time_seconds", "target_info"}, familyNames(&own))
 
 	// Point attributes named like grouping labels: the gateway would write
 	// the group's values over them, making these two series one.
-	exp.send(t, group("clash"), func(r *testResource) {
-		r.gauge("g", "", 10, 1, map[string]any{"job": "a", "instance": "x"}).
-			gauge("g", "", 10, 2, map[string]any{"job": "b", "instance": "x"})
+	exp.send(t, group("clash"), func(r *testbatch.Resource) {
+		r.Gauge("g", "", 10, 1, map[string]any{"job": "a", "instance": "x"}).
+			Gauge("g", "", 10, 2, map[string]any{"job": "b", "instance": "x"})
 	})
 	assert.Len(t, held("clash").Families["g"].Metrics, 2)
 
 	// A summary with one quantile twice would be one sample twice.
-	exp.send(t, group("quantiles"), func(r *testResource) {
-		r.summary("dup", "", 10, 2, 3, map[float64]float64{0.5: 1})
-		qv := r.ms.At(0).Summary().DataPoints().At(0).QuantileValues().AppendEmpty()
+	exp.send(t, group("quantiles"), func(r *testbatch.Resource) {
+		r.Summary("dup", "", 10, 2, 3, map[float64]float64{0.5: 1})
+		qv := r.Metrics().At(0).Summary().DataPoints().At(0).QuantileValues().AppendEmpty()
 		qv.SetQuantile(0.5)
 		qv.SetValue(2)
-		r.gauge("kept", "", 10, 1, nil)
+		r.Gauge("kept", "", 10, 1, nil)
 	})
 	assert.NotContains(t, held("quantiles").Families, "dup")
 
@@ -384,16 +365,16 @@ func TestDedicatedAcrossGroups(t *testing.T) {
 // first family until a push without it is acknowledged (put) or for good
 // (post), so the second is refused until then.
 func TestDedicatedNamesLeaveWithTheGateway(t *testing.T) {
-	ended := func(r *testResource) { r.gauge("x", "", 20, 0, nil).ended().gauge("y", "", 20, 1, nil) }
-	histogram := func(r *testResource) {
-		r.histogram("x", "", 30, []float64{1}, []uint64{1, 0}, 0.5).gauge("z", "", 30, 1, nil)
+	ended := func(r *testbatch.Resource) { r.Gauge("x", "", 20, 0, nil).Ended().Gauge("y", "", 20, 1, nil) }
+	histogram := func(r *testbatch.Resource) {
+		r.Histogram("x", "", 30, []float64{1}, []uint64{1, 0}, 0.5).Gauge("z", "", 30, 1, nil)
 	}
 	a, b := map[string]any{"service.name": "a"}, map[string]any{"service.name": "b"}
 
 	t.Run("post", func(t *testing.T) {
 		gw := testgateway.StartWith(t, testgateway.Options{Dedicated: true})
 		exp := startInternal(t, gw.URL, func(c *Config) { c.Method = MethodPost })
-		exp.send(t, a, func(r *testResource) { r.gauge("x", "", 10, 1, nil).gauge("y", "", 10, 1, nil) })
+		exp.send(t, a, func(r *testbatch.Resource) { r.Gauge("x", "", 10, 1, nil).Gauge("y", "", 10, 1, nil) })
 		exp.send(t, a, ended)
 		exp.send(t, b, histogram)
 		grp := gw.Group(t, map[string]string{"job": "b"})
@@ -406,25 +387,33 @@ func TestDedicatedNamesLeaveWithTheGateway(t *testing.T) {
 	t.Run("put", func(t *testing.T) {
 		gw := testgateway.StartWith(t, testgateway.Options{Dedicated: true})
 		exp := startInternal(t, gw.URL, nil)
-		exp.send(t, a, func(r *testResource) { r.gauge("x", "", 10, 1, nil).gauge("y", "", 10, 1, nil) })
+		exp.send(t, a, func(r *testbatch.Resource) { r.Gauge("x", "", 10, 1, nil).Gauge("y", "", 10, 1, nil) })
 		// a's state drops x, but its push fails: the gateway keeps x.
-		batch := newTestBatch()
-		ended(batch.resource(a))
+		batch := testbatch.New()
+		ended(batch.Resource(a))
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		require.Error(t, exp.pushMetrics(ctx, batch.md))
+		require.Error(t, exp.pushMetrics(ctx, batch.MD))
 		exp.send(t, b, histogram)
 		grp := gw.Group(t, map[string]string{"job": "b"})
 		require.NotNil(t, grp)
 		assert.NotContains(t, grp.Families, "x", "the gateway still holds a's gauge x")
 
 		// a's next push lands without x: b may have its histogram now.
-		exp.send(t, a, func(r *testResource) { r.gauge("y", "", 40, 2, nil) })
-		exp.send(t, b, func(r *testResource) { r.histogram("x", "", 50, []float64{1}, []uint64{1, 0}, 0.5) })
+		exp.send(t, a, func(r *testbatch.Resource) { r.Gauge("y", "", 40, 2, nil) })
+		exp.send(t, b, func(r *testbatch.Resource) { r.Histogram("x", "", 50, []float64{1}, []uint64{1, 0}, 0.5) })
 		grp = gw.Group(t, map[string]string{"job": "b"})
 		require.NotNil(t, grp)
 		assert.Equal(t, "HISTOGRAM", grp.Families["x"].Type)
 		_, failures := gw.Checked()
 		assert.Empty(t, failures)
 	})
+}
+
+// mustParseCorpusFile reads a FuzzTranslate corpus file.
+func mustParseCorpusFile(t *testing.T, name string, raw []byte) []byte {
+	t.Helper()
+	data, err := testbatch.ParseCorpusFile(raw)
+	require.NoError(t, err, name)
+	return data
 }

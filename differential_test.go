@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testbatch"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
 
@@ -189,7 +190,7 @@ const (
 func diffOTLP() pmetric.Metrics {
 	md := pmetric.NewMetrics()
 	rm := md.ResourceMetrics().AppendEmpty()
-	putAttrs(rm.Resource().Attributes(), map[string]any{
+	testbatch.PutAttrs(rm.Resource().Attributes(), map[string]any{
 		"service.name": "etl", "service.instance.id": "w-1", "host.name": "node-7",
 	})
 	sm := rm.ScopeMetrics().AppendEmpty()
@@ -215,14 +216,14 @@ func diffOTLP() pmetric.Metrics {
 		dp.SetStartTimestamp(start)
 		dp.SetTimestamp(ts)
 		dp.SetIntValue(v)
-		putAttrs(dp.Attributes(), attrs)
+		testbatch.PutAttrs(dp.Attributes(), attrs)
 	}
 	doublePoint := func(dps pmetric.NumberDataPointSlice, v float64, attrs map[string]any) {
 		dp := dps.AppendEmpty()
 		dp.SetStartTimestamp(start)
 		dp.SetTimestamp(ts)
 		dp.SetDoubleValue(v)
-		putAttrs(dp.Attributes(), attrs)
+		testbatch.PutAttrs(dp.Attributes(), attrs)
 	}
 
 	// Counters: attributes to sanitise (http.method), a non-string one
@@ -266,7 +267,7 @@ func diffOTLP() pmetric.Metrics {
 		}
 		dp.SetCount(n)
 		dp.SetSum(p.sum)
-		putAttrs(dp.Attributes(), map[string]any{"http.method": p.method})
+		testbatch.PutAttrs(dp.Attributes(), map[string]any{"http.method": p.method})
 	}
 
 	// Summary with quantiles, unit ms (_milliseconds), sent out of order.
@@ -280,7 +281,7 @@ func diffOTLP() pmetric.Metrics {
 		qv.SetQuantile(q[0])
 		qv.SetValue(q[1])
 	}
-	putAttrs(sdp.Attributes(), map[string]any{"rpc.method": "Fetch"})
+	testbatch.PutAttrs(sdp.Attributes(), map[string]any{"rpc.method": "Fetch"})
 	return md
 }
 

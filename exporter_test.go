@@ -24,8 +24,10 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/gateway"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadata"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadatatest"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testbatch"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
 
@@ -76,11 +78,11 @@ func TestConcurrentBatchesNeverRegress(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b := newTestBatch()
-			b.resource(map[string]any{"service.name": "etl", "service.instance.id": "w-1"}).
-				gauge("marker", "", pcommon.Timestamp(i), float64(i), nil).
-				gauge("per_batch", "", 1, 1, map[string]any{"batch": strconv.Itoa(i)})
-			assert.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+			b := testbatch.New()
+			b.Resource(map[string]any{"service.name": "etl", "service.instance.id": "w-1"}).
+				Gauge("marker", "", pcommon.Timestamp(i), float64(i), nil).
+				Gauge("per_batch", "", 1, 1, map[string]any{"batch": strconv.Itoa(i)})
+			assert.NoError(t, exp.ConsumeMetrics(context.Background(), b.MD))
 		}()
 	}
 	wg.Wait()
@@ -119,13 +121,13 @@ func TestSelfTelemetry(t *testing.T) {
 	tel, set := telemetrySettings(t)
 	exp, _ := startExporterWithSettings(t, gw.URL, func(c *Config) { c.MaxSeries = 2 }, set)
 
-	b := newTestBatch()
-	r := b.resource(map[string]any{"service.name": "etl"}).
-		gauge("a", "", 1, 1, map[string]any{"n": "1"}).
-		gauge("a", "", 1, 1, map[string]any{"n": "2"}).
-		gauge("a", "", 1, 1, map[string]any{"n": "3"})
-	r.metric("d", "", "").SetEmptySum().DataPoints().AppendEmpty().SetIntValue(1) // no temporality
-	err := exp.ConsumeMetrics(context.Background(), b.md)
+	b := testbatch.New()
+	r := b.Resource(map[string]any{"service.name": "etl"}).
+		Gauge("a", "", 1, 1, map[string]any{"n": "1"}).
+		Gauge("a", "", 1, 1, map[string]any{"n": "2"}).
+		Gauge("a", "", 1, 1, map[string]any{"n": "3"})
+	r.Metric("d", "", "").SetEmptySum().DataPoints().AppendEmpty().SetIntValue(1) // no temporality
+	err := exp.ConsumeMetrics(context.Background(), b.MD)
 	assert.ErrorContains(t, err, "max_series=2 reached: 1 points of new series were dropped")
 
 	metadatatest.AssertEqualExporterPushgatewaySeriesLimitReached(t, tel,
@@ -165,11 +167,11 @@ func TestSelfTelemetryOfTwoExporters(t *testing.T) {
 	for name, jobs := range map[string]int{"shared": 1, "dedicated": 2} {
 		set.ID = component.MustNewIDWithName(metadata.Type.String(), name)
 		exp, _ := startExporterWithSettings(t, gw.URL, nil, set)
-		b := newTestBatch()
+		b := testbatch.New()
 		for i := range jobs {
-			b.resource(map[string]any{"service.name": fmt.Sprintf("%s-%d", name, i)}).gauge("a", "", 1, 1, nil)
+			b.Resource(map[string]any{"service.name": fmt.Sprintf("%s-%d", name, i)}).Gauge("a", "", 1, 1, nil)
 		}
-		require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+		require.NoError(t, exp.ConsumeMetrics(context.Background(), b.MD))
 	}
 	of := func(name string, kvs ...attribute.KeyValue) attribute.Set {
 		return attribute.NewSet(append(kvs, attribute.String("exporter", "pushgateway/"+name))...)
@@ -184,7 +186,7 @@ func TestSelfTelemetryOfTwoExporters(t *testing.T) {
 }
 
 func TestDropWarningsAreRateLimited(t *testing.T) {
-	exp, err := newExporter(createDefaultConfig().(*Config), exportertest.NewNopSettings(metadata.Type))
+	exp, err := newExporter(createDefaultConfig().(*Config), exportertest.NewNopSettings(metadata.Type), gateway.SystemClock{})
 	require.NoError(t, err)
 	now := time.Now()
 	assert.True(t, exp.shouldWarn("no_value/a", now))

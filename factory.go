@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/gateway"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadata"
 )
 
@@ -44,7 +45,7 @@ func createDefaultConfig() component.Config {
 		TranslationStrategy: TranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes),
 		Grouping: GroupingConfig{
 			// The OTel resource attribute that identifies one process.
-			InstanceAttribute: []string{attrServiceInstance},
+			InstanceAttribute: []string{"service.instance.id"},
 		},
 		// Enough for any sane Pushgateway (which holds everything in memory
 		// and serves it on every scrape); a runaway cardinality stops here.
@@ -74,7 +75,7 @@ func createDefaultConfig() component.Config {
 
 func createMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
 	c := cfg.(*Config)
-	exp, err := newExporter(c, set)
+	exp, err := newExporter(c, set, gateway.SystemClock{})
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,7 @@ package pushgatewayexporter
 // The fault suite: each test injects one fault between the exporter (with
 // the collector's real queue and retry) and a real Pushgateway, checks what
 // the gateway ends up holding, and logs one "fault-result:" line that
-// docs/RELIABILITY.md quotes. Scenarios 1 and 5 run the built collector, in
+// docs/RELIABILITY.MD quotes. Scenarios 1 and 5 run the built collector, in
 // e2e/faults_test.go.
 
 import (
@@ -27,10 +27,11 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadata"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testbatch"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
 
-// faultResult logs the scenario's line for docs/RELIABILITY.md.
+// faultResult logs the scenario's line for docs/RELIABILITY.MD.
 func faultResult(t *testing.T, scenario int, injected, checked string, recovery time.Duration) {
 	t.Logf("fault-result: scenario=%d injected=%q checked=%q recovery=%s",
 		scenario, injected, checked, recovery.Round(time.Millisecond))
@@ -112,11 +113,11 @@ func (p *faultProxy) pushTimes() []time.Time {
 
 // streamBatch is batch number i of one job's stream: a counter at 10·i and
 // a gauge at i, both stamped i seconds.
-func streamBatch(job string, i int) *testBatch {
-	b := newTestBatch()
-	b.resource(map[string]any{"service.name": job}).
-		sum("rows", "", true, seconds(i), int64(10*i), nil).
-		gauge("batch", "", seconds(i), float64(i), nil)
+func streamBatch(job string, i int) *testbatch.Batch {
+	b := testbatch.New()
+	b.Resource(map[string]any{"service.name": job}).
+		Sum("rows", "", true, seconds(i), int64(10*i), nil).
+		Gauge("batch", "", seconds(i), float64(i), nil)
 	return b
 }
 
@@ -147,7 +148,7 @@ func TestFault2GatewayKilledMidStream(t *testing.T) {
 			const last = 20
 			var restarted time.Time
 			for i := 1; i <= last; i++ {
-				require.NoError(t, exp.ConsumeMetrics(context.Background(), streamBatch("stream", i).md))
+				require.NoError(t, exp.ConsumeMetrics(context.Background(), streamBatch("stream", i).MD))
 				if i == 10 {
 					gw.WaitGroup(t, job, 5*time.Second, streamAt(10))
 					// Let the gateway persist what it holds, then crash it.
@@ -211,7 +212,7 @@ func TestFault3RetryAfterThenRecovery(t *testing.T) {
 	exp := startQueuedUntilCleanup(t, cfg)
 
 	start := time.Now()
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), streamBatch("etl", 3).md))
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), streamBatch("etl", 3).MD))
 	gw.WaitGroup(t, map[string]string{"job": "etl"}, 10*time.Second, streamAt(3))
 	recovery := time.Since(start)
 
@@ -246,7 +247,7 @@ func TestFault4HungGateway(t *testing.T) {
 	cfg.Timeout = 300 * time.Millisecond
 	exp := startQueued(t, cfg)
 
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), streamBatch("etl", 4).md))
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), streamBatch("etl", 4).MD))
 	time.Sleep(1500 * time.Millisecond)
 	proxy.setFault(nil)
 	recovered := time.Now()
@@ -310,7 +311,7 @@ func TestFault6OutOfOrderAndReplay(t *testing.T) {
 			defer senders.Done()
 			for k, i := range order {
 				if k%3 == s && i <= last {
-					assert.NoError(t, exp.ConsumeMetrics(context.Background(), streamBatch("replay", i).md))
+					assert.NoError(t, exp.ConsumeMetrics(context.Background(), streamBatch("replay", i).MD))
 					time.Sleep(10 * time.Millisecond)
 				}
 			}
@@ -322,7 +323,7 @@ func TestFault6OutOfOrderAndReplay(t *testing.T) {
 	settle := time.Since(sent)
 	// Replays after the end change nothing.
 	for i := 1; i <= last; i += 7 {
-		require.NoError(t, exp.ConsumeMetrics(context.Background(), streamBatch("replay", i).md))
+		require.NoError(t, exp.ConsumeMetrics(context.Background(), streamBatch("replay", i).MD))
 	}
 	time.Sleep(300 * time.Millisecond)
 	close(stop)
@@ -352,11 +353,11 @@ func TestFault7TTLAndDeleteOnShutdown(t *testing.T) {
 	exp := startQueued(t, cfg)
 
 	lastIdle := time.Now() // the group's last data is no older than this
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), streamBatch("idle", 1).md))
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), streamBatch("idle", 1).MD))
 	gw.WaitGroup(t, map[string]string{"job": "idle"}, 5*time.Second, streamAt(1))
 	var deletedAfter time.Duration
 	for i := 1; i <= 40 && deletedAfter == 0; i++ {
-		require.NoError(t, exp.ConsumeMetrics(context.Background(), streamBatch("busy", i).md))
+		require.NoError(t, exp.ConsumeMetrics(context.Background(), streamBatch("busy", i).MD))
 		time.Sleep(50 * time.Millisecond)
 		if gw.Group(t, map[string]string{"job": "idle"}) == nil {
 			deletedAfter = time.Since(lastIdle)
@@ -395,13 +396,13 @@ func TestFault8SustainedLoadAboveRateLimit(t *testing.T) {
 	const groups, rounds = 20, 4
 	start := time.Now()
 	for round := 1; round <= rounds; round++ {
-		b := newTestBatch()
+		b := testbatch.New()
 		for g := range groups {
-			b.resource(map[string]any{"service.name": "load", "service.instance.id": strconv.Itoa(g)}).
-				sum("rows", "", true, seconds(round), int64(10*round), nil).
-				gauge("batch", "", seconds(round), float64(round), nil)
+			b.Resource(map[string]any{"service.name": "load", "service.instance.id": strconv.Itoa(g)}).
+				Sum("rows", "", true, seconds(round), int64(10*round), nil).
+				Gauge("batch", "", seconds(round), float64(round), nil)
 		}
-		require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+		require.NoError(t, exp.ConsumeMetrics(context.Background(), b.MD))
 	}
 	for g := range groups {
 		gw.WaitGroup(t, map[string]string{"job": "load", "instance": strconv.Itoa(g)}, 20*time.Second, streamAt(rounds))

@@ -8,7 +8,6 @@ import (
 	"io"
 	"maps"
 	"math"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -17,10 +16,15 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/exposition"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/gateway"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/prom"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/state"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testbatch"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/translate"
 )
 
 // The fuzz targets of this file drive the exporter's pure parts with what an
@@ -31,8 +35,11 @@ import (
 //     the exporter does, encodes every group in both push formats and parses
 //     the bodies back, checking that what would be pushed is what the
 //     Pushgateway accepts and stores.
-//   - FuzzGroupKeyURL checks that the push URL of any grouping key addresses
-//     exactly that group at the gateway.
+//
+// The stages' own fuzz targets check the rest: FuzzFold (internal/state)
+// the state's invariants, FuzzEncode (internal/exposition) the direct
+// writers' bytes against expfmt's, FuzzGroupKeyURL (internal/gateway) that
+// the push URL of any grouping key addresses exactly that group.
 //
 // Short runs (CI):  make fuzz-short   (go test -run='^$' -fuzz='^FuzzX$' -fuzztime=10s .)
 // Long runs:        make fuzz [FUZZTIME=10m]
@@ -50,11 +57,11 @@ func fuzzGrouping() GroupingConfig {
 // FuzzTranslate
 
 func FuzzTranslate(f *testing.F) {
-	for _, b := range fuzzTranslateSeeds() {
-		f.Add(b.encode())
+	for _, b := range testbatch.FuzzSeeds() {
+		f.Add(b.Encode())
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		batch := decodeFuzzBatch(data)
+		batch := testbatch.DecodeFuzzBatch(data)
 		t.Cleanup(func() {
 			if t.Failed() {
 				t.Logf("batch: %s", batch)
@@ -75,90 +82,23 @@ var fuzzLimits = []struct {
 	{4096, 128, 100_000, 10_000},
 }
 
-// fuzzCheckFold runs a batch through the exporter's fold (groupKeyFor,
-// validateGroupKey, translateResource, apply), then checks every group's
-// snapshot and its encoding in both push formats.
-func fuzzCheckFold(t *testing.T, batch fzBatch) {
-	md := batch.metrics()
-	grouping := fuzzGrouping()
-	lim := fuzzLimits[int(batch.Limits)%len(fuzzLimits)]
-	if batch.Limits%uint8(len(fuzzLimits)) == 0 {
-		def := createDefaultConfig().(*Config)
-		require.Equal(t, lim.maxLabelLength, def.MaxLabelValueLength)
-		require.Equal(t, lim.maxLabels, def.MaxLabelsPerSeries)
-		require.Equal(t, lim.maxSeries, def.MaxSeries)
-		require.Equal(t, lim.maxSeriesPerGroup, def.MaxSeriesPerGroup)
+// fuzzConfig is the configuration a batch picks: the fuzz grouping, its
+// limits and its aggregation; no scope labels or target_info.
+func fuzzConfig(t *testing.T, limits uint8) *Config {
+	cfg := createDefaultConfig().(*Config)
+	lim := fuzzLimits[int(limits)%len(fuzzLimits)]
+	if limits%uint8(len(fuzzLimits)) == 0 {
+		require.Equal(t, lim.maxLabelLength, cfg.MaxLabelValueLength)
+		require.Equal(t, lim.maxLabels, cfg.MaxLabelsPerSeries)
+		require.Equal(t, lim.maxSeries, cfg.MaxSeries)
+		require.Equal(t, lim.maxSeriesPerGroup, cfg.MaxSeriesPerGroup)
 	}
-	tr := newTranslator(grouping).withLabelLimits(lim.maxLabelLength, lim.maxLabels)
-	states := newGroupStates(lim.maxSeries, lim.maxSeriesPerGroup).withAggregation(fuzzAggregation(batch.Limits))
-
-	rms := md.ResourceMetrics()
-	for i := 0; i < rms.Len(); i++ {
-		rm := rms.At(i)
-		key := groupKeyFor(rm.Resource(), grouping)
-		fuzzCheckGroupKey(t, key, grouping)
-
-		fuzzCheckPointAccounting(t, tr, rm)
-		fams, drops := tr.translateResource(rm, new(scratch))
-		for _, d := range drops {
-			require.Positive(t, d.points, "drop %+v", d)
-			require.NotEmpty(t, d.reason, "drop %+v", d)
-			require.Contains(t, fuzzDropReasons, d.reason, "drop %+v", d)
-		}
-		for _, fam := range fams {
-			require.NotEmpty(t, fam.points, "family %q", fam.name)
-		}
-
-		if validateGroupKey(rm.Resource(), grouping, key, lim.maxLabelLength) != nil {
-			continue // fold refuses the resource whole
-		}
-		res := states.apply(key, writerOf(rm.Resource()), fams)
-		if res.emptied != nil {
-			require.True(t, states.removeEmpty(res.emptied), "a group left without families is forgotten")
-		}
-		require.GreaterOrEqual(t, res.refused, 0)
-		require.GreaterOrEqual(t, res.refusedInGroup, 0)
-		if lim.maxSeries == 0 {
-			require.Zero(t, res.refused, "no max_series, nothing refused for it")
-		}
-		if lim.maxSeriesPerGroup == 0 {
-			require.Zero(t, res.refusedInGroup, "no max_series_per_group, nothing refused for it")
-		}
-	}
-
-	var total int
-	all := map[string]dto.MetricType{} // every family of every group
-	for _, g := range states.groups {
-		snap := g.snapshot()
-		for _, mf := range snap {
-			// The gateway checks every push against all groups it holds:
-			// one name, one type, whatever the group.
-			if typ, ok := all[mf.GetName()]; ok {
-				require.Equal(t, typ, mf.GetType(), "family %q has two types in two groups", mf.GetName())
-			}
-			all[mf.GetName()] = mf.GetType()
-		}
-		require.NotEmpty(t, snap, "group %s: a group held has families", g.key)
-		var series int
-		for _, mf := range snap {
-			series += len(mf.GetMetric())
-		}
-		slots := requireWriters(t, g)
-		require.GreaterOrEqual(t, slots, series)
-		require.Equal(t, g.series, slots, "group %s: slots counted vs series and their writers", g.key)
-		if lim.maxSeriesPerGroup > 0 {
-			require.LessOrEqual(t, slots, lim.maxSeriesPerGroup, "group %s", g.key)
-		}
-		total += slots
-		fuzzCheckSnapshot(t, g.key, snap)
-		fuzzCheckGroupEncoding(t, g, snap)
-		requireIndexed(t, g)
-	}
-	require.Equal(t, int64(total), states.series.Load(), "slots counted vs series and their writers in all groups")
-	require.NoError(t, fuzzSuffixCollision(all), "across groups")
-	if lim.maxSeries > 0 {
-		require.LessOrEqual(t, total, lim.maxSeries)
-	}
+	cfg.Grouping = fuzzGrouping()
+	cfg.ScopeLabels, cfg.TargetInfo = false, false
+	cfg.MaxLabelValueLength, cfg.MaxLabelsPerSeries = lim.maxLabelLength, lim.maxLabels
+	cfg.MaxSeries, cfg.MaxSeriesPerGroup = lim.maxSeries, lim.maxSeriesPerGroup
+	cfg.Aggregation = fuzzAggregation(limits)
+	return cfg
 }
 
 // fuzzAggregation is the aggregation a batch picks with the bits of its
@@ -173,146 +113,190 @@ func fuzzAggregation(limits uint8) AggregationConfig {
 	return cfg
 }
 
-// requireWriters checks that every writer a series of g holds is in g's
-// writer table, that the table holds no other, each counted as often as it
-// is held, and returns the slots the series take.
-func requireWriters(t *testing.T, g *groupState) (slots int) {
-	t.Helper()
-	refs := map[writerID]int32{}
-	for name, fs := range g.families {
-		for _, st := range fs.series {
-			slots += st.slots()
-			if st.feeds == nil {
-				if st.writer != 0 {
-					refs[st.writer]++
-				}
-				continue
-			}
-			require.Zero(t, st.writer, "%s: a series with feeds has no single writer", name)
-			seen := map[writerID]bool{}
-			for _, fd := range *st.feeds {
-				require.NotZero(t, fd.writer, "%s", name)
-				require.False(t, seen[fd.writer], "%s: a writer feeds a series once", name)
-				seen[fd.writer] = true
-				refs[fd.writer]++
-			}
+// fuzzCheckFold runs a batch through the exporter's stages as a batch goes
+// (grouping key, translation, fold), then checks every group's families and
+// its encoding in both push formats. The state's own invariants (writers,
+// index, slots) are checked by its fuzz target, FuzzFold; the direct
+// writers' bytes against expfmt's by exposition's, FuzzEncode.
+func fuzzCheckFold(t *testing.T, batch testbatch.FuzzBatch) {
+	md := batch.Metrics()
+	cfg := fuzzConfig(t, batch.Limits)
+	tr := translate.New(translatorOptions(cfg))
+	states := state.New(stateOptions(cfg, gateway.SystemClock{}))
+
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		rm := rms.At(i)
+		key, keyErr := tr.GroupKey(rm.Resource())
+		fuzzCheckGroupKey(t, key, cfg.Grouping)
+
+		fuzzCheckPointAccounting(t, tr, rm)
+		fams, drops := tr.Resource(rm, new(translate.Scratch))
+		for _, d := range drops {
+			require.Positive(t, d.Points, "drop %+v", d)
+			require.NotEmpty(t, d.Reason, "drop %+v", d)
+			require.Contains(t, fuzzDropReasons, d.Reason, "drop %+v", d)
+		}
+		for _, fam := range fams {
+			require.NotEmpty(t, fam.Points, "family %q", fam.Name)
+		}
+
+		if keyErr != nil {
+			continue // fold refuses the resource whole
+		}
+		res := states.Apply(key, state.WriterOf(rm.Resource()), fams)
+		if res.Emptied != nil {
+			require.True(t, states.RemoveEmpty(res.Emptied), "a group left without families is forgotten")
+		}
+		require.GreaterOrEqual(t, res.Refused, 0)
+		require.GreaterOrEqual(t, res.RefusedInGroup, 0)
+		if cfg.MaxSeries == 0 {
+			require.Zero(t, res.Refused, "no max_series, nothing refused for it")
+		}
+		if cfg.MaxSeriesPerGroup == 0 {
+			require.Zero(t, res.RefusedInGroup, "no max_series_per_group, nothing refused for it")
 		}
 	}
-	live := 0
-	for i, e := range g.writers.entries {
-		id := writerID(i + 1)
-		if e.fp == 0 {
-			require.Zero(t, refs[id], "writer %d is held but forgotten", id)
-			continue
+
+	var total int
+	all := map[string]dto.MetricType{} // every family of every group
+	for _, g := range states.All() {
+		var snap []*dto.MetricFamily
+		require.NoError(t, g.Read(func(fams []prom.FamilyView) error {
+			snap = exposition.Snapshot(fams)
+			fuzzCheckGroupEncoding(t, g.Key(), fams, snap)
+			return nil
+		}))
+		for _, mf := range snap {
+			// The gateway checks every push against all groups it holds:
+			// one name, one type, whatever the group.
+			if typ, ok := all[mf.GetName()]; ok {
+				require.Equal(t, typ, mf.GetType(), "family %q has two types in two groups", mf.GetName())
+			}
+			all[mf.GetName()] = mf.GetType()
 		}
-		live++
-		require.Equal(t, refs[id], e.refs, "writer %d: holds counted vs held", id)
-		require.Positive(t, e.refs, "writer %d is remembered but held by no series", id)
-		require.Equal(t, id, g.writers.ids[e.fp])
+		require.NotEmpty(t, snap, "group %s: a group held has families", g.Key())
+		var series int
+		for _, mf := range snap {
+			series += len(mf.GetMetric())
+		}
+		if cfg.MaxSeriesPerGroup > 0 {
+			require.LessOrEqual(t, series, cfg.MaxSeriesPerGroup, "group %s", g.Key())
+		}
+		total += series
+		fuzzCheckSnapshot(t, g.Key(), snap)
 	}
-	require.Len(t, g.writers.ids, live)
-	return slots
+	require.LessOrEqual(t, int64(total), states.SeriesCount(), "every series takes a slot")
+	require.NoError(t, fuzzSuffixCollision(all), "across groups")
+	if cfg.MaxSeries > 0 {
+		require.LessOrEqual(t, states.SeriesCount(), int64(cfg.MaxSeries))
+	}
 }
 
-// fuzzCheckGroupEncoding checks that a group written straight from its
-// state is, byte for byte, what expfmt writes for its snapshot: in
-// protobuf with native histograms and with classic ones, in the text
-// format (classic ones only).
-func fuzzCheckGroupEncoding(t *testing.T, g *groupState, snap []*dto.MetricFamily) {
+// fuzzCheckGroupEncoding checks that a group's body is, byte for byte,
+// what expfmt writes for its snapshot: in protobuf with native histograms
+// and with classic ones, in the text format (classic ones only).
+func fuzzCheckGroupEncoding(t *testing.T, key prom.GroupKey, fams []prom.FamilyView, snap []*dto.MetricFamily) {
 	t.Helper()
-	var expectedText, gotText bytes.Buffer
-	require.NoError(t, encodeFamiliesExpfmt(&expectedText, withClassicHistograms(snap), FormatText))
-	g.mu.Lock()
-	ok := writeGroupText(&gotText, g)
-	g.mu.Unlock()
-	require.True(t, ok, "group %s: translated data has only what the text writer writes", g.key)
-	require.Equal(t, expectedText.String(), gotText.String(), "group %s: text written from the state vs expfmt", g.key)
-
-	for _, native := range []bool{true, false} {
-		want := snap
-		if !native {
-			want = withClassicHistograms(snap)
-		}
+	for _, enc := range []exposition.Encoder{{Format: exposition.Text}, {Format: exposition.Protobuf, Native: true}, {Format: exposition.Protobuf}} {
 		var expected, got bytes.Buffer
-		require.NoError(t, encodeFamiliesExpfmt(&expected, want, FormatProtobuf))
-		g.mu.Lock()
-		ok := writeGroupDelimited(&got, g, native)
-		g.mu.Unlock()
-		require.True(t, ok, "group %s: translated data has only fields the encoder writes", g.key)
-		require.Equal(t, expected.Bytes(), got.Bytes(), "group %s (native %v): written from the state vs expfmt", g.key, native)
+		require.NoError(t, enc.EncodeFamilies(&expected, snap))
+		require.NoError(t, enc.Encode(&got, fams))
+		require.Equal(t, expected.Bytes(), got.Bytes(), "group %s (%s, native %v): written from the state vs expfmt", key, enc.Format, enc.Native)
 	}
 }
 
-var fuzzDropReasons = []dropReason{
-	dropUnspecifiedTemporality, dropScaleTooLow, dropUnknownType, dropInvalidSummary,
-	dropNoValue, dropInvalidName, dropInvalidHistogram, dropLabelTooLong,
-	dropTooManyLabels, dropInvalidGroup,
+var fuzzDropReasons = []prom.DropReason{
+	prom.DropUnspecifiedTemporality, prom.DropScaleTooLow, prom.DropUnknownType, prom.DropInvalidSummary,
+	prom.DropNoValue, prom.DropInvalidName, prom.DropInvalidHistogram, prom.DropLabelTooLong,
+	prom.DropTooManyLabels, prom.DropInvalidGroup,
 }
 
 // fuzzCheckPointAccounting checks that no point is lost silently: every point of
-// a metric is either translated or counted as dropped.
-func fuzzCheckPointAccounting(t *testing.T, tr *translator, rm pmetric.ResourceMetrics) {
+// a metric is either translated or counted as dropped. Each metric is
+// translated alone, in a resource and scope like its own.
+func fuzzCheckPointAccounting(t *testing.T, tr *translate.Translator, rm pmetric.ResourceMetrics) {
 	t.Helper()
 	sms := rm.ScopeMetrics()
 	for i := 0; i < sms.Len(); i++ {
 		ms := sms.At(i).Metrics()
 		for j := 0; j < ms.Len(); j++ {
 			m := ms.At(j)
-			fam, drops := tr.translateMetric(m, nil, new(scratch))
-			dropped := 0
-			for _, d := range drops {
-				require.Positive(t, d.points, "drop %+v", d)
-				require.Equal(t, m.Name(), d.metric)
-				dropped += d.points
+			alone := pmetric.NewResourceMetrics()
+			rm.Resource().CopyTo(alone.Resource())
+			sm := alone.ScopeMetrics().AppendEmpty()
+			sms.At(i).Scope().CopyTo(sm.Scope())
+			m.CopyTo(sm.Metrics().AppendEmpty())
+			fams, drops := tr.Resource(alone, new(translate.Scratch))
+			require.LessOrEqual(t, len(fams), 1)
+			translated, dropped := 0, 0
+			for _, fam := range fams {
+				translated += len(fam.Points)
 			}
-			if n := dataPointCount(m); n > 0 {
-				require.Equal(t, n, len(fam.points)+dropped, "metric %q: %d points, %d translated, drops %+v", m.Name(), n, len(fam.points), drops)
+			for _, d := range drops {
+				require.Positive(t, d.Points, "drop %+v", d)
+				require.Equal(t, m.Name(), d.Metric)
+				dropped += d.Points
+			}
+			if n := fuzzPointCount(m); n > 0 {
+				require.Equal(t, n, translated+dropped, "metric %q: %d points, %d translated, drops %+v", m.Name(), n, translated, drops)
 			} else {
-				require.Empty(t, fam.points)
+				require.Zero(t, translated)
 				require.LessOrEqual(t, dropped, 1, "metric %q without points", m.Name())
 			}
 		}
 	}
 }
 
-// fuzzCheckGroupKey checks a key's labels and that its push URL addresses it.
-func fuzzCheckGroupKey(t *testing.T, key groupKey, grouping GroupingConfig) {
+// fuzzPointCount is the number of data points of m.
+func fuzzPointCount(m pmetric.Metric) int {
+	switch m.Type() {
+	case pmetric.MetricTypeGauge:
+		return m.Gauge().DataPoints().Len()
+	case pmetric.MetricTypeSum:
+		return m.Sum().DataPoints().Len()
+	case pmetric.MetricTypeHistogram:
+		return m.Histogram().DataPoints().Len()
+	case pmetric.MetricTypeExponentialHistogram:
+		return m.ExponentialHistogram().DataPoints().Len()
+	case pmetric.MetricTypeSummary:
+		return m.Summary().DataPoints().Len()
+	}
+	return 0
+}
+
+// fuzzCheckGroupKey checks a key's labels; that its push URL addresses it
+// is FuzzGroupKeyURL's to check.
+func fuzzCheckGroupKey(t *testing.T, key prom.GroupKey, grouping GroupingConfig) {
 	t.Helper()
 	require.NotEmpty(t, key)
-	require.Equal(t, jobLabel, key[0].name)
-	require.NotEmpty(t, key[0].value, "job")
-	names := map[string]bool{jobLabel: true, instanceLabel: len(grouping.InstanceAttribute) > 0}
+	require.Equal(t, prom.JobLabel, key[0].Name)
+	require.NotEmpty(t, key[0].Value, "job")
+	names := map[string]bool{prom.JobLabel: true, prom.InstanceLabel: len(grouping.InstanceAttribute) > 0}
 	for _, l := range grouping.Labels {
 		names[l.Name] = true
 	}
-	want := map[string]string{}
 	for i, l := range key {
 		if i > 1 {
-			require.Less(t, key[i-1].name, l.name, "key %s: labels after job sorted, unique", key)
+			require.Less(t, key[i-1].Name, l.Name, "key %s: labels after job sorted, unique", key)
 		}
 		if i > 0 {
-			require.True(t, isValidGroupingLabelName(l.name), "key %s: label %q", key, l.name)
-			require.True(t, names[l.name], "key %s: label %q is not configured", key, l.name)
-			require.NotEmpty(t, l.value, "key %s: label %q", key, l.name)
+			require.True(t, isValidGroupingLabelName(l.Name), "key %s: label %q", key, l.Name)
+			require.True(t, names[l.Name], "key %s: label %q is not configured", key, l.Name)
+			require.NotEmpty(t, l.Value, "key %s: label %q", key, l.Name)
 		}
-		require.True(t, utf8.ValidString(l.value), "key %s: label %q", key, l.name)
-		want[l.name] = l.value
+		require.True(t, utf8.ValidString(l.Value), "key %s: label %q", key, l.Name)
 	}
-	rawURL := "http://127.0.0.1:9091/metrics/" + key.urlPath()
-	_, err := url.Parse(rawURL)
-	require.NoError(t, err)
-	require.NotContains(t, strings.ToUpper(rawURL), "%2F", "an encoded slash: proxies and routers treat it differently")
-	require.Equal(t, want, gatewayDecode(t, rawURL), "URL %s", rawURL)
 }
 
 // fuzzCheckSnapshot checks what a push of the group would send: families and
 // labels the Pushgateway accepts, and bodies that parse back in both formats
 // to the same families.
-func fuzzCheckSnapshot(t *testing.T, key groupKey, snap []*dto.MetricFamily) {
+func fuzzCheckSnapshot(t *testing.T, key prom.GroupKey, snap []*dto.MetricFamily) {
 	t.Helper()
 	grouping := map[string]bool{}
 	for _, l := range key {
-		grouping[l.name] = true
+		grouping[l.Name] = true
 	}
 	byName := map[string]*dto.MetricFamily{}
 	for i, mf := range snap {
@@ -343,7 +327,7 @@ func fuzzCheckSnapshot(t *testing.T, key groupKey, snap []*dto.MetricFamily) {
 				require.NotEmpty(t, lv, "family %q: label %q has an empty value", name, ln)
 				require.True(t, utf8.ValidString(lv), "family %q: label %q=%q", name, ln, lv)
 			}
-			sig := labelSignature(labels)
+			sig := fuzzSignature(labels)
 			require.False(t, sigs[sig], "family %q: two series with labels %v", name, labels)
 			sigs[sig] = true
 		}
@@ -355,25 +339,23 @@ func fuzzCheckSnapshot(t *testing.T, key groupKey, snap []*dto.MetricFamily) {
 	require.NoError(t, fuzzSuffixCollision(types), "in group %s", key)
 
 	var buf bytes.Buffer
-	require.NoError(t, encodeFamilies(&buf, snap, FormatProtobuf, true))
+	require.NoError(t, exposition.Encoder{Format: exposition.Protobuf, Native: true}.EncodeFamilies(&buf, snap))
 	fuzzCheckParsed(t, snap, fuzzDecodeProtobuf(t, buf.Bytes()), FormatProtobuf)
-	var generic bytes.Buffer
-	require.NoError(t, encodeFamiliesExpfmt(&generic, snap, FormatProtobuf))
-	require.Equal(t, generic.Bytes(), buf.Bytes(), "the protobuf encoder writes what expfmt writes")
 
-	classic := withClassicHistograms(snap)
+	// The classic form: what a protobuf push without native histograms
+	// carries, and what the text format can.
+	buf.Reset()
+	require.NoError(t, exposition.Encoder{Format: exposition.Protobuf}.EncodeFamilies(&buf, snap))
+	classic := fuzzDecodeProtobuf(t, buf.Bytes())
 	for _, mf := range classic {
 		for _, m := range mf.GetMetric() {
-			require.False(t, isNative(m), "family %q: classic only", mf.GetName())
+			require.False(t, prom.IsNative(m), "family %q: classic only", mf.GetName())
 			fuzzCheckMetricValue(t, mf, m)
 		}
 	}
-	buf.Reset()
-	require.NoError(t, encodeFamilies(&buf, snap, FormatProtobuf, false))
-	fuzzCheckParsed(t, classic, fuzzDecodeProtobuf(t, buf.Bytes()), FormatProtobuf)
 
 	buf.Reset()
-	require.NoError(t, encodeFamilies(&buf, snap, FormatText, true))
+	require.NoError(t, exposition.Encoder{Format: exposition.Text}.EncodeFamilies(&buf, snap))
 	body := buf.String()
 	parser := expfmt.NewTextParser(model.LegacyValidation)
 	parsed, err := parser.TextToMetricFamilies(strings.NewReader(body))
@@ -422,7 +404,7 @@ func fuzzCheckMetricValue(t *testing.T, mf *dto.MetricFamily, m *dto.Metric) {
 		require.NotNil(t, m.Gauge, "family %q", mf.GetName())
 	case dto.MetricType_HISTOGRAM:
 		require.NotNil(t, m.Histogram, "family %q", mf.GetName())
-		if isNative(m) {
+		if prom.IsNative(m) {
 			fuzzCheckNative(t, mf.GetName(), m.Histogram)
 			return
 		}
@@ -447,8 +429,8 @@ func fuzzCheckMetricValue(t *testing.T, mf *dto.MetricFamily, m *dto.Metric) {
 // buckets that decode to non-negative counts adding up to the count.
 func fuzzCheckNative(t *testing.T, name string, h *dto.Histogram) {
 	t.Helper()
-	require.GreaterOrEqual(t, h.GetSchema(), int32(minNativeSchema), "family %q", name)
-	require.LessOrEqual(t, h.GetSchema(), int32(maxNativeSchema), "family %q", name)
+	require.GreaterOrEqual(t, h.GetSchema(), int32(prom.MinNativeSchema), "family %q", name)
+	require.LessOrEqual(t, h.GetSchema(), int32(prom.MaxNativeSchema), "family %q", name)
 	require.Empty(t, h.Bucket, "family %q: native only", name)
 	total := h.GetZeroCount()
 	for _, side := range []struct {
@@ -509,10 +491,10 @@ func fuzzCheckParsed(t *testing.T, snap, parsed []*dto.MetricFamily, format Push
 			require.Nil(t, m.TimestampMs, "%s: family %q: timestamp", format, name)
 			labels := slices.Clone(m.GetLabel())
 			slices.SortFunc(labels, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
-			gotBySig[labelSignature(labels)] = m
+			gotBySig[fuzzSignature(labels)] = m
 		}
 		for _, wm := range want.GetMetric() {
-			gm := gotBySig[labelSignature(wm.GetLabel())]
+			gm := gotBySig[fuzzSignature(wm.GetLabel())]
 			require.NotNil(t, gm, "%s: family %q: series %v missing", format, name, wm.GetLabel())
 			fuzzCheckSameValue(t, format, name, wm, gm)
 		}
@@ -609,87 +591,14 @@ func fuzzCheckSameValue(t *testing.T, format PushFormat, name string, want, got 
 	}
 }
 
-// ---------------------------------------------------------------------------
-// FuzzGroupKeyURL
-
-func FuzzGroupKeyURL(f *testing.F) {
-	const all = 0b1111
-	for _, s := range []struct {
-		name, ns, instance, env string
-		present                 uint8
-	}{
-		{"etl", "", "", "", 0b0001},
-		{"etl", "batch", "w-1", "prod", all},
-		{"", "", "", "", 0},
-		{"", "", "", "", all},
-		{"", "batch", "", "", all},
-		{"../", "..", ".", "./", all},
-		{"..", "../..", "x/../../metrics/job/other", "/", all},
-		{"%2F", "%2f", "%252F", "a%zz", all},
-		{"a@base64", "job@base64", "@base64", "=", all},
-		{"\xff", "a\xffb", "\xc3", "\xed\xa0\x80", all},
-		{"José 🚀", "日本", "\u202e", "é", all},
-		{"a/b", "/", "//", "a//b", all},
-		{"a b+c", "?q=1", "#frag", ";,", all},
-		{"\x00", "\t\n", "\\", "~", all},
-		{"job", "instance", "env", "__name__", all},
-		{"etl", "batch", "w-1", "prod", 0b1010},
-	} {
-		f.Add(s.name, s.ns, s.instance, s.env, s.present)
+// fuzzSignature identifies a series by its labels, sorted by name.
+func fuzzSignature(labels []*dto.LabelPair) string {
+	var b strings.Builder
+	for _, l := range labels {
+		b.WriteString(l.GetName())
+		b.WriteByte(0xff)
+		b.WriteString(l.GetValue())
+		b.WriteByte(0xff)
 	}
-	f.Fuzz(func(t *testing.T, name, ns, instance, env string, present uint8) {
-		grouping := fuzzGrouping()
-		res := pcommon.NewResource()
-		attrs := res.Attributes()
-		for i, kv := range []struct{ key, value string }{
-			{attrServiceName, name},
-			{attrServiceNamespace, ns},
-			{attrServiceInstance, instance},
-			{"deployment.environment.name", env},
-		} {
-			if present&(1<<i) != 0 {
-				attrs.PutStr(kv.key, kv.value)
-			}
-		}
-		key := groupKeyFor(res, grouping)
-
-		// What the key must be, from the inputs alone.
-		value := func(bit int, s string) string {
-			if present&(1<<bit) == 0 {
-				return ""
-			}
-			return strings.ToValidUTF8(s, "\uFFFD")
-		}
-		job := value(0, name)
-		if job == "" {
-			job = unknownServiceJob
-		}
-		if v := value(1, ns); v != "" {
-			job = v + "/" + job
-		}
-		want := map[string]string{jobLabel: job}
-		if v := value(2, instance); v != "" {
-			want[instanceLabel] = v
-		}
-		if v := value(3, env); v != "" {
-			want["env"] = v
-		}
-		got := map[string]string{}
-		for _, l := range key {
-			got[l.name] = l.value
-		}
-		require.Equal(t, want, got, "key %s", key)
-
-		fuzzCheckGroupKey(t, key, grouping)
-
-		// validateGroupKey refuses exactly the keys a repair changed.
-		invalid := false
-		for i, s := range []string{name, ns, instance, env} {
-			if present&(1<<i) != 0 && !utf8.ValidString(s) {
-				invalid = true
-			}
-		}
-		err := validateGroupKey(res, grouping, key, 0)
-		assert.Equal(t, invalid, err != nil, "validateGroupKey: %v", err)
-	})
+	return b.String()
 }

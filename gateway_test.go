@@ -2,7 +2,6 @@ package pushgatewayexporter
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,58 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testbatch"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
-
-func TestClassifyStatus(t *testing.T) {
-	tests := []struct {
-		status    int
-		permanent bool
-	}{
-		{http.StatusBadRequest, true},
-		{http.StatusUnauthorized, true},
-		{http.StatusNotFound, true},
-		{http.StatusMethodNotAllowed, true},
-		{http.StatusRequestEntityTooLarge, true},
-		{http.StatusRequestTimeout, false},
-		{http.StatusTooManyRequests, false},
-		{http.StatusInternalServerError, false},
-		{http.StatusBadGateway, false},
-		{http.StatusServiceUnavailable, false},
-		{http.StatusGatewayTimeout, false},
-	}
-	for _, tt := range tests {
-		t.Run(http.StatusText(tt.status), func(t *testing.T) {
-			err := classifyStatus(errors.New("refused"), tt.status, "")
-			assert.Equal(t, tt.permanent, consumererror.IsPermanent(err))
-			assert.ErrorContains(t, err, "refused")
-		})
-	}
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	tests := []struct {
-		header string
-		want   time.Duration
-		ok     bool
-	}{
-		{"", 0, false},
-		{"7", 7 * time.Second, true},
-		{" 2 ", 2 * time.Second, true},
-		{"-3", 0, true},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
-		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
-		{"soon", 0, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.header, func(t *testing.T) {
-			got, ok := parseRetryAfter(tt.header, now)
-			assert.Equal(t, tt.ok, ok)
-			assert.Equal(t, tt.want, got)
-		})
-	}
-}
 
 // recordedRequest is what a test server saw of one push.
 type recordedRequest struct {
@@ -98,11 +48,11 @@ func TestPushRequestShape(t *testing.T) {
 			defer srv.Close()
 			exp := startExporter(t, srv.URL+"/prefix/", tc.mutate)
 
-			b := newTestBatch()
+			b := testbatch.New()
 			// Two resources of one group: one request for the group.
-			b.resource(map[string]any{"service.name": "my job", "service.namespace": "ns"}).gauge("a", "", 1, 1, nil)
-			b.resource(map[string]any{"service.name": "my job", "service.namespace": "ns"}).gauge("b", "", 1, 2, nil)
-			require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+			b.Resource(map[string]any{"service.name": "my job", "service.namespace": "ns"}).Gauge("a", "", 1, 1, nil)
+			b.Resource(map[string]any{"service.name": "my job", "service.namespace": "ns"}).Gauge("b", "", 1, 2, nil)
+			require.NoError(t, exp.ConsumeMetrics(context.Background(), b.MD))
 
 			require.Len(t, got, 1)
 			assert.Equal(t, tc.method, got[0].method)
@@ -134,9 +84,9 @@ func TestPushErrors(t *testing.T) {
 	exp := startExporter(t, u.String(), nil)
 
 	t.Run("permanent, with the group and a bounded reason, never the password", func(t *testing.T) {
-		b := newTestBatch()
-		b.resource(map[string]any{"service.name": "bad"}).gauge("a", "", 1, 1, nil)
-		err := exp.ConsumeMetrics(context.Background(), b.md)
+		b := testbatch.New()
+		b.Resource(map[string]any{"service.name": "bad"}).Gauge("a", "", 1, 1, nil)
+		err := exp.ConsumeMetrics(context.Background(), b.MD)
 		require.Error(t, err)
 		assert.True(t, consumererror.IsPermanent(err))
 		assert.ErrorContains(t, err, `pushing group {job="bad"} to http://alice:xxxxx@`+u.Host+`: 400 Bad Request: pushed metrics are invalid: xxx`)
@@ -145,12 +95,12 @@ func TestPushErrors(t *testing.T) {
 	})
 
 	t.Run("retryable groups come back alone, permanent ones are dropped", func(t *testing.T) {
-		b := newTestBatch()
-		b.resource(map[string]any{"service.name": "bad"}).gauge("a", "", 1, 1, nil)
-		b.resource(map[string]any{"service.name": "busy"}).gauge("a", "", 1, 1, nil)
-		b.resource(map[string]any{"service.name": "fine"}).gauge("a", "", 1, 1, nil)
-		b.resource(map[string]any{"service.name": "down"}).gauge("a", "", 1, 1, nil)
-		err := exp.ConsumeMetrics(context.Background(), b.md)
+		b := testbatch.New()
+		b.Resource(map[string]any{"service.name": "bad"}).Gauge("a", "", 1, 1, nil)
+		b.Resource(map[string]any{"service.name": "busy"}).Gauge("a", "", 1, 1, nil)
+		b.Resource(map[string]any{"service.name": "fine"}).Gauge("a", "", 1, 1, nil)
+		b.Resource(map[string]any{"service.name": "down"}).Gauge("a", "", 1, 1, nil)
+		err := exp.ConsumeMetrics(context.Background(), b.MD)
 		require.Error(t, err)
 		assert.False(t, consumererror.IsPermanent(err))
 		assert.ErrorContains(t, err, `pushing group {job="busy"}`)
@@ -205,9 +155,9 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		c.RetryConfig.RandomizationFactor = 0
 		c.RetryConfig.MaxElapsedTime = 10 * time.Second
 	})
-	b := newTestBatch()
-	b.resource(map[string]any{"service.name": "etl"}).gauge("a", "", 1, 5, nil)
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+	b := testbatch.New()
+	b.Resource(map[string]any{"service.name": "etl"}).Gauge("a", "", 1, 5, nil)
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.MD))
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -289,9 +239,9 @@ func TestRetriesAreIdempotent(t *testing.T) {
 		c.RetryConfig.InitialInterval = 10 * time.Millisecond
 	})
 
-	b := newTestBatch()
-	b.resource(map[string]any{"service.name": "etl"}).sum("rows", "", true, 1, 100, nil)
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+	b := testbatch.New()
+	b.Resource(map[string]any{"service.name": "etl"}).Sum("rows", "", true, 1, 100, nil)
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.MD))
 
 	mu.Lock()
 	assert.Equal(t, 2, attempts, "stored once, then retried")

@@ -25,6 +25,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testbatch"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
 
@@ -37,67 +38,67 @@ var updateGolden = flag.Bool("update", false, "rewrite the golden files in testd
 type goldenCase struct {
 	name    string
 	mutate  func(*Config)
-	batches []func(b *testBatch)
+	batches []func(b *testbatch.Batch)
 }
 
 // etl is the resource most cases use.
-func etl(b *testBatch) *testResource {
-	return b.resource(map[string]any{"service.name": "etl", "service.instance.id": "worker-1"})
+func etl(b *testbatch.Batch) *testbatch.Resource {
+	return b.Resource(map[string]any{"service.name": "etl", "service.instance.id": "worker-1"})
 }
 
 func goldenCases() []goldenCase {
 	return []goldenCase{
-		{name: "types", batches: []func(*testBatch){func(b *testBatch) {
+		{name: "types", batches: []func(*testbatch.Batch){func(b *testbatch.Batch) {
 			r := etl(b).
-				gauge("memory.usage", "By", 10, 2048, nil).
-				sum("rows.processed", "{row}", true, 10, 1000, map[string]any{"table": "orders"}).
-				sum("queue.depth", "{item}", false, 10, -3, nil).
-				histogram("step.duration", "s", 10, []float64{0.5, 1, 5}, []uint64{1, 2, 1, 1}, 16.8).
-				summary("request.latency", "ms", 10, 4, 40, map[float64]float64{0.5: 9, 0.99: 15})
-			r.ms.At(0).SetDescription("Memory in use.")
-			r.ms.At(1).SetDescription("Rows processed.")
+				Gauge("memory.usage", "By", 10, 2048, nil).
+				Sum("rows.processed", "{row}", true, 10, 1000, map[string]any{"table": "orders"}).
+				Sum("queue.depth", "{item}", false, 10, -3, nil).
+				Histogram("step.duration", "s", 10, []float64{0.5, 1, 5}, []uint64{1, 2, 1, 1}, 16.8).
+				Summary("request.latency", "ms", 10, 4, 40, map[float64]float64{0.5: 9, 0.99: 15})
+			r.Metrics().At(0).SetDescription("Memory in use.")
+			r.Metrics().At(1).SetDescription("Rows processed.")
 		}}},
-		{name: "delta", batches: []func(*testBatch){
-			func(b *testBatch) {
-				etl(b).deltaSum("rows", true, deltaPoint{0, 10, 10}).
-					deltaSum("in.flight", false, deltaPoint{0, 10, 4}).
-					histogramOver("latency", "", pmetric.AggregationTemporalityDelta, 0, 10, []float64{1, 5}, []uint64{1, 2, 0}, 7)
+		{name: "delta", batches: []func(*testbatch.Batch){
+			func(b *testbatch.Batch) {
+				etl(b).DeltaSum("rows", true, testbatch.DeltaPoint{Start: 0, End: 10, Value: 10}).
+					DeltaSum("in.flight", false, testbatch.DeltaPoint{Start: 0, End: 10, Value: 4}).
+					HistogramOver("latency", "", pmetric.AggregationTemporalityDelta, 0, 10, []float64{1, 5}, []uint64{1, 2, 0}, 7)
 			},
-			func(b *testBatch) {
-				etl(b).deltaSum("rows", true, deltaPoint{10, 20, 5}).
-					deltaSum("in.flight", false, deltaPoint{10, 20, -6}).
-					histogramOver("latency", "", pmetric.AggregationTemporalityDelta, 10, 20, []float64{1, 5}, []uint64{0, 1, 1}, 12)
+			func(b *testbatch.Batch) {
+				etl(b).DeltaSum("rows", true, testbatch.DeltaPoint{Start: 10, End: 20, Value: 5}).
+					DeltaSum("in.flight", false, testbatch.DeltaPoint{Start: 10, End: 20, Value: -6}).
+					HistogramOver("latency", "", pmetric.AggregationTemporalityDelta, 10, 20, []float64{1, 5}, []uint64{0, 1, 1}, 12)
 			},
-			func(b *testBatch) { // a replay and an overlap: both ignored, nothing to push
-				etl(b).deltaSum("rows", true, deltaPoint{10, 20, 5}, deltaPoint{15, 30, 7})
+			func(b *testbatch.Batch) { // a replay and an overlap: both ignored, nothing to push
+				etl(b).DeltaSum("rows", true, testbatch.DeltaPoint{Start: 10, End: 20, Value: 5}, testbatch.DeltaPoint{Start: 15, End: 30, Value: 7})
 			},
 		}},
 		{name: "exponential", batches: exponentialBatches()},
 		{name: "exponential_classic", batches: exponentialBatches(),
 			mutate: func(c *Config) { c.ExponentialHistograms = ExponentialHistogramsClassic }},
-		{name: "naming", batches: []func(*testBatch){func(b *testBatch) {
-			etl(b).gauge("cpu.utilization", "1", 10, 0.25, nil).
-				gauge("http.server.request.duration", "s", 10, 0.2, nil).
-				gauge("disk-io/bytes", "By/s", 10, 512, nil).
-				gauge("1st.metric", "", 10, 1, nil).
-				gauge("", "", 10, 1, nil)
+		{name: "naming", batches: []func(*testbatch.Batch){func(b *testbatch.Batch) {
+			etl(b).Gauge("cpu.utilization", "1", 10, 0.25, nil).
+				Gauge("http.server.request.duration", "s", 10, 0.2, nil).
+				Gauge("disk-io/bytes", "By/s", 10, 512, nil).
+				Gauge("1st.metric", "", 10, 1, nil).
+				Gauge("", "", 10, 1, nil)
 		}}},
-		{name: "naming_without_suffixes", batches: []func(*testBatch){func(b *testBatch) {
-			etl(b).gauge("cpu.utilization", "1", 10, 0.25, nil).
-				sum("rows.processed", "{row}", true, 10, 3, nil)
+		{name: "naming_without_suffixes", batches: []func(*testbatch.Batch){func(b *testbatch.Batch) {
+			etl(b).Gauge("cpu.utilization", "1", 10, 0.25, nil).
+				Sum("rows.processed", "{row}", true, 10, 3, nil)
 		}}, mutate: func(c *Config) {
 			c.TranslationStrategy = "UnderscoreEscapingWithoutSuffixes"
 			c.Namespace = "ci"
 		}},
-		{name: "labels", batches: []func(*testBatch){func(b *testBatch) {
-			etl(b).gauge("collide", "", 10, 1, map[string]any{"a.b": "dot", "a_b": "underscore", "a-b": "dash"}).
-				gauge("empty.value", "", 10, 2, map[string]any{"kept": "x", "dropped": ""}).
-				gauge("typed", "", 10, 3, map[string]any{
+		{name: "labels", batches: []func(*testbatch.Batch){func(b *testbatch.Batch) {
+			etl(b).Gauge("collide", "", 10, 1, map[string]any{"a.b": "dot", "a_b": "underscore", "a-b": "dash"}).
+				Gauge("empty.value", "", 10, 2, map[string]any{"kept": "x", "dropped": ""}).
+				Gauge("typed", "", 10, 3, map[string]any{
 					"int": 7, "bool": true, "double": 1.5, "slice": []any{"a", 1}, "map": map[string]any{"k": "v"},
 				}).
-				gauge("clash", "", 10, 4, map[string]any{"job": "mine", "instance": "me", "__name__": "x"}).
-				histogram("hist", "", 10, []float64{1}, []uint64{1, 0}, 0.5)
-			b.md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(4).Histogram().DataPoints().At(0).
+				Gauge("clash", "", 10, 4, map[string]any{"job": "mine", "instance": "me", "__name__": "x"}).
+				Histogram("hist", "", 10, []float64{1}, []uint64{1, 0}, 0.5)
+			b.MD.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(4).Histogram().DataPoints().At(0).
 				Attributes().PutStr("le", "attribute")
 		}}},
 		{name: "scope_and_resource", batches: scopedBatches()},
@@ -106,54 +107,54 @@ func goldenCases() []goldenCase {
 			c.TargetInfo = false
 			c.ScopeLabels = false
 		}},
-		{name: "bad_points", batches: []func(*testBatch){func(b *testBatch) {
+		{name: "bad_points", batches: []func(*testbatch.Batch){func(b *testbatch.Batch) {
 			r := etl(b).
-				gauge("nan", "", 10, math.NaN(), nil).
-				gauge("pos.inf", "", 10, math.Inf(1), nil).
-				gauge("neg.inf", "", 10, math.Inf(-1), nil).
-				gauge("no.recorded.value", "", 10, 1, nil).
-				gauge("duplicate", "", 20, 2, map[string]any{"k": "v"}). // the later point, first
-				histogram("bad.buckets", "", 10, []float64{1, 2}, []uint64{1, 1}, 1)
-			r.ms.At(3).Gauge().DataPoints().At(0).SetFlags(pmetric.DefaultDataPointFlags.WithNoRecordedValue(true))
-			dup := r.ms.At(4).Gauge().DataPoints().AppendEmpty()
+				Gauge("nan", "", 10, math.NaN(), nil).
+				Gauge("pos.inf", "", 10, math.Inf(1), nil).
+				Gauge("neg.inf", "", 10, math.Inf(-1), nil).
+				Gauge("no.recorded.value", "", 10, 1, nil).
+				Gauge("duplicate", "", 20, 2, map[string]any{"k": "v"}). // the later point, first
+				Histogram("bad.buckets", "", 10, []float64{1, 2}, []uint64{1, 1}, 1)
+			r.Metrics().At(3).Gauge().DataPoints().At(0).SetFlags(pmetric.DefaultDataPointFlags.WithNoRecordedValue(true))
+			dup := r.Metrics().At(4).Gauge().DataPoints().AppendEmpty()
 			dup.SetTimestamp(15)
 			dup.SetDoubleValue(1)
 			dup.Attributes().PutStr("k", "v")
-			r.metric("no.value", "", "").SetEmptyGauge().DataPoints().AppendEmpty().SetTimestamp(10)
+			r.Metric("no.value", "", "").SetEmptyGauge().DataPoints().AppendEmpty().SetTimestamp(10)
 		}}},
-		{name: "gateway_names", batches: []func(*testBatch){func(b *testBatch) {
-			etl(b).gauge("push_time", "s", 10, 1, nil).
-				gauge("go.goroutines", "", 10, 1, nil).
-				gauge("pushgateway.custom", "", 10, 1, nil).
-				histogram("lat", "", 10, []float64{1}, []uint64{1, 0}, 0.5).
-				gauge("lat_count", "", 10, 1, nil)
+		{name: "gateway_names", batches: []func(*testbatch.Batch){func(b *testbatch.Batch) {
+			etl(b).Gauge("push_time", "s", 10, 1, nil).
+				Gauge("go.goroutines", "", 10, 1, nil).
+				Gauge("pushgateway.custom", "", 10, 1, nil).
+				Histogram("lat", "", 10, []float64{1}, []uint64{1, 0}, 0.5).
+				Gauge("lat_count", "", 10, 1, nil)
 		}}},
 	}
 }
 
-func exponentialBatches() []func(*testBatch) {
-	return []func(*testBatch){func(b *testBatch) {
+func exponentialBatches() []func(*testbatch.Batch) {
+	return []func(*testbatch.Batch){func(b *testbatch.Batch) {
 		etl(b).
-			expHistogram("exp", pmetric.AggregationTemporalityCumulative, 0, 10,
-				expPoint{scale: 0, zeroCount: 1, posOffset: 0, pos: []uint64{1, 2}, negOffset: 1, neg: []uint64{3}, sum: 4.5}).
-			expHistogram("exp.fine", pmetric.AggregationTemporalityCumulative, 0, 10,
-				expPoint{scale: 12, posOffset: 4100, pos: []uint64{1, 1, 1, 1, 1}, sum: 5.1}).
-			expHistogram("exp.coarse", pmetric.AggregationTemporalityCumulative, 0, 10,
-				expPoint{scale: -5, pos: []uint64{1}, sum: 3})
+			ExpHistogram("exp", pmetric.AggregationTemporalityCumulative, 0, 10,
+				testbatch.ExpPoint{Scale: 0, ZeroCount: 1, PosOffset: 0, Pos: []uint64{1, 2}, NegOffset: 1, Neg: []uint64{3}, Sum: 4.5}).
+			ExpHistogram("exp.fine", pmetric.AggregationTemporalityCumulative, 0, 10,
+				testbatch.ExpPoint{Scale: 12, PosOffset: 4100, Pos: []uint64{1, 1, 1, 1, 1}, Sum: 5.1}).
+			ExpHistogram("exp.coarse", pmetric.AggregationTemporalityCumulative, 0, 10,
+				testbatch.ExpPoint{Scale: -5, Pos: []uint64{1}, Sum: 3})
 	}}
 }
 
-func scopedBatches() []func(*testBatch) {
-	return []func(*testBatch){func(b *testBatch) {
-		rm := b.md.ResourceMetrics().AppendEmpty()
-		putAttrs(rm.Resource().Attributes(), map[string]any{
+func scopedBatches() []func(*testbatch.Batch) {
+	return []func(*testbatch.Batch){func(b *testbatch.Batch) {
+		rm := b.MD.ResourceMetrics().AppendEmpty()
+		testbatch.PutAttrs(rm.Resource().Attributes(), map[string]any{
 			"service.name": "etl", "service.instance.id": "worker-1", "host.name": "runner-7", "os.type": "linux",
 		})
 		sm := rm.ScopeMetrics().AppendEmpty()
 		sm.Scope().SetName("github.com/acme/etl")
 		sm.Scope().SetVersion("1.4.0")
-		r := &testResource{ms: sm.Metrics()}
-		r.gauge("batch.size", "", 10, 500, map[string]any{"stage": "load"})
+		r := testbatch.ResourceOf(sm.Metrics())
+		r.Gauge("batch.size", "", 10, 500, map[string]any{"stage": "load"})
 	}}
 }
 
@@ -216,9 +217,9 @@ func runGoldenCase(t *testing.T, c goldenCase, format PushFormat) string {
 		}
 	}, set)
 	for _, fill := range c.batches {
-		b := newTestBatch()
+		b := testbatch.New()
 		fill(b)
-		require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+		require.NoError(t, exp.ConsumeMetrics(context.Background(), b.MD))
 	}
 	mu.Lock()
 	defer mu.Unlock()

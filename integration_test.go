@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadatatest"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testbatch"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
 
@@ -35,15 +36,15 @@ func TestIntegrationMetricTypes(t *testing.T) {
 			gw := testgateway.Start(t)
 			exp := startExporter(t, gw.URL, tc.mutate)
 
-			b := newTestBatch()
-			b.resource(map[string]any{"service.name": "etl", "service.namespace": "batch", "service.instance.id": "w-1", "host.name": "h"}).
-				sum("etl.rows.processed", "{row}", true, 10, 1200, map[string]any{"table": "orders"}).
-				sum("etl.batches.in_flight", "{batch}", false, 10, -2, nil).
-				gauge("etl.memory.usage", "By", 10, 7.5e7, nil).
-				gauge("etl.success", "1", 10, 0.25, nil).
-				histogram("etl.batch.duration", "s", 10, []float64{0.5, 1, 5}, []uint64{1, 2, 3, 4}, 42.5).
-				summary("etl.rpc.latency", "ms", 10, 8, 100, map[float64]float64{0.5: 10, 0.99: 40})
-			require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+			b := testbatch.New()
+			b.Resource(map[string]any{"service.name": "etl", "service.namespace": "batch", "service.instance.id": "w-1", "host.name": "h"}).
+				Sum("etl.rows.processed", "{row}", true, 10, 1200, map[string]any{"table": "orders"}).
+				Sum("etl.batches.in_flight", "{batch}", false, 10, -2, nil).
+				Gauge("etl.memory.usage", "By", 10, 7.5e7, nil).
+				Gauge("etl.success", "1", 10, 0.25, nil).
+				Histogram("etl.batch.duration", "s", 10, []float64{0.5, 1, 5}, []uint64{1, 2, 3, 4}, 42.5).
+				Summary("etl.rpc.latency", "ms", 10, 8, 100, map[float64]float64{0.5: 10, 0.99: 40})
+			require.NoError(t, exp.ConsumeMetrics(context.Background(), b.MD))
 
 			grp := gw.Group(t, map[string]string{"job": "batch/etl", "instance": "w-1"})
 			require.NotNil(t, grp, "groups: %+v", gw.Groups(t))
@@ -86,13 +87,13 @@ func TestIntegrationGrouping(t *testing.T) {
 		c.Grouping.Labels = []GroupingLabel{{Name: "env", Attribute: "deployment.environment.name"}}
 	})
 
-	b := newTestBatch()
-	b.resource(map[string]any{"service.name": "etl"}).gauge("a", "", 1, 1, nil)
-	b.resource(map[string]any{"service.name": "etl", "service.namespace": "batch"}).gauge("a", "", 1, 2, nil)
-	b.resource(map[string]any{"service.name": "etl", "service.instance.id": "w-1"}).gauge("a", "", 1, 3, nil)
-	b.resource(map[string]any{"service.name": "etl", "service.instance.id": "w-1", "deployment.environment.name": "prod"}).
-		gauge("a", "", 1, 4, map[string]any{"job": "clash", "env": "clash-too"})
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+	b := testbatch.New()
+	b.Resource(map[string]any{"service.name": "etl"}).Gauge("a", "", 1, 1, nil)
+	b.Resource(map[string]any{"service.name": "etl", "service.namespace": "batch"}).Gauge("a", "", 1, 2, nil)
+	b.Resource(map[string]any{"service.name": "etl", "service.instance.id": "w-1"}).Gauge("a", "", 1, 3, nil)
+	b.Resource(map[string]any{"service.name": "etl", "service.instance.id": "w-1", "deployment.environment.name": "prod"}).
+		Gauge("a", "", 1, 4, map[string]any{"job": "clash", "env": "clash-too"})
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.MD))
 
 	want := map[string]string{
 		`{env="",instance="",job="etl"}`:        "1",
@@ -127,15 +128,15 @@ func TestIntegrationHostileGroupValues(t *testing.T) {
 		"with space", "a/b", "a+b", "100%", "%2F", "José 🚀", "..", ".", "../../metrics/job/victim",
 		"x@base64", "=", "a?b#c", "tab\there", "//",
 	}
-	b := newTestBatch()
+	b := testbatch.New()
 	for i, v := range values {
-		b.resource(map[string]any{"service.name": v, "service.instance.id": v}).gauge("marker", "", 1, float64(i), nil)
+		b.Resource(map[string]any{"service.name": v, "service.instance.id": v}).Gauge("marker", "", 1, float64(i), nil)
 	}
 	// Empty values add no label: this resource shares the {job="empty"}
 	// group with the next one, whose later point wins.
-	b.resource(map[string]any{"service.name": "empty", "service.instance.id": ""}).gauge("marker", "", 1, -1, nil)
-	b.resource(map[string]any{"service.name": "empty"}).gauge("marker", "", 2, -2, nil)
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+	b.Resource(map[string]any{"service.name": "empty", "service.instance.id": ""}).Gauge("marker", "", 1, -1, nil)
+	b.Resource(map[string]any{"service.name": "empty"}).Gauge("marker", "", 2, -2, nil)
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.MD))
 
 	groups := gw.Groups(t)
 	assert.Len(t, groups, len(values)+1, "one group per value, nothing else: %+v", groups)
@@ -164,13 +165,13 @@ func TestIntegrationPutAndPost(t *testing.T) {
 			gw.Push(t, "PUT", "/metrics/job/etl", "text/plain; version=0.0.4", other)
 			exp := startExporter(t, gw.URL, func(c *Config) { c.Method = tc.method })
 
-			first := newTestBatch()
-			first.resource(map[string]any{"service.name": "etl"}).gauge("mine", "", 1, 1, nil).gauge("mine.too", "", 1, 2, nil)
-			require.NoError(t, exp.ConsumeMetrics(context.Background(), first.md))
+			first := testbatch.New()
+			first.Resource(map[string]any{"service.name": "etl"}).Gauge("mine", "", 1, 1, nil).Gauge("mine.too", "", 1, 2, nil)
+			require.NoError(t, exp.ConsumeMetrics(context.Background(), first.MD))
 
-			second := newTestBatch()
-			second.resource(map[string]any{"service.name": "etl"}).gauge("mine", "", 2, 3, nil)
-			require.NoError(t, exp.ConsumeMetrics(context.Background(), second.md))
+			second := testbatch.New()
+			second.Resource(map[string]any{"service.name": "etl"}).Gauge("mine", "", 2, 3, nil)
+			require.NoError(t, exp.ConsumeMetrics(context.Background(), second.MD))
 
 			grp := gw.Group(t, map[string]string{"job": "etl"})
 			require.NotNil(t, grp)
@@ -191,17 +192,17 @@ func TestIntegrationPutAndPost(t *testing.T) {
 func TestIntegrationRejectedGroupDoesNotBlockOthers(t *testing.T) {
 	gw := testgateway.Start(t)
 	exp := startExporter(t, gw.URL, nil)
-	warmUp := newTestBatch()
-	warmUp.resource(map[string]any{"service.name": "before"}).gauge("fine", "", 0, 0, nil)
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), warmUp.md))
+	warmUp := testbatch.New()
+	warmUp.Resource(map[string]any{"service.name": "before"}).Gauge("fine", "", 0, 0, nil)
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), warmUp.MD))
 	// Another pusher, after the exporter read what the gateway held.
 	gw.Push(t, "PUT", "/metrics/job/legacy", "text/plain; version=0.0.4", "# TYPE clash_total gauge\nclash_total 1\n")
 
-	b := newTestBatch()
-	b.resource(map[string]any{"service.name": "before"}).gauge("fine", "", 1, 1, nil)
-	b.resource(map[string]any{"service.name": "bad", "service.instance.id": "i"}).sum("clash", "", true, 1, 5, nil)
-	b.resource(map[string]any{"service.name": "after"}).gauge("fine", "", 1, 2, nil)
-	err := exp.ConsumeMetrics(context.Background(), b.md)
+	b := testbatch.New()
+	b.Resource(map[string]any{"service.name": "before"}).Gauge("fine", "", 1, 1, nil)
+	b.Resource(map[string]any{"service.name": "bad", "service.instance.id": "i"}).Sum("clash", "", true, 1, 5, nil)
+	b.Resource(map[string]any{"service.name": "after"}).Gauge("fine", "", 1, 2, nil)
+	err := exp.ConsumeMetrics(context.Background(), b.MD)
 
 	require.Error(t, err)
 	assert.True(t, consumererror.IsPermanent(err), "a 400 cannot succeed on retry: %v", err)
@@ -226,12 +227,12 @@ func TestIntegrationFamiliesHeldBeforeStartAreRespected(t *testing.T) {
 	tel, set := telemetrySettings(t)
 	exp, _ := startExporterWithSettings(t, gw.URL, nil, set)
 
-	b := newTestBatch()
-	b.resource(map[string]any{"service.name": "new", "service.instance.id": "i"}).
-		sum("clash", "", true, 1, 5, nil). // a counter: the gateway holds a gauge of that name
-		gauge("lat_count", "", 1, 1, nil). // a histogram owns that name
-		gauge("fine", "", 1, 2, nil)
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md), "nothing the gateway would refuse is pushed")
+	b := testbatch.New()
+	b.Resource(map[string]any{"service.name": "new", "service.instance.id": "i"}).
+		Sum("clash", "", true, 1, 5, nil). // a counter: the gateway holds a gauge of that name
+		Gauge("lat_count", "", 1, 1, nil). // a histogram owns that name
+		Gauge("fine", "", 1, 2, nil)
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.MD), "nothing the gateway would refuse is pushed")
 
 	grp := gw.Group(t, map[string]string{"job": "new", "instance": "i"})
 	require.NotNil(t, grp)
@@ -284,16 +285,16 @@ func TestIntegrationNameConflictsAreDroppedNotPushed(t *testing.T) {
 	gw := testgateway.Start(t)
 	exp := startExporter(t, gw.URL, nil)
 
-	b := newTestBatch()
-	b.resource(map[string]any{"service.name": "a"}).gauge("x", "", 1, 1, nil)
-	b.resource(map[string]any{"service.name": "b"}).
-		histogram("x", "", 1, []float64{1}, []uint64{1, 0}, 0.5).
-		gauge("y", "", 1, 2, nil)
-	b.resource(map[string]any{"service.name": "c"}).
-		histogram("z", "", 1, []float64{1}, []uint64{1, 0}, 0.5).
-		gauge("z.count", "", 1, 3, map[string]any{"__name__": "sneaky"})
-	b.resource(map[string]any{"service.name": "d"}).gauge("w", "", 1, 4, map[string]any{"__name__": "sneaky"})
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md), "dropped families do not fail the batch")
+	b := testbatch.New()
+	b.Resource(map[string]any{"service.name": "a"}).Gauge("x", "", 1, 1, nil)
+	b.Resource(map[string]any{"service.name": "b"}).
+		Histogram("x", "", 1, []float64{1}, []uint64{1, 0}, 0.5).
+		Gauge("y", "", 1, 2, nil)
+	b.Resource(map[string]any{"service.name": "c"}).
+		Histogram("z", "", 1, []float64{1}, []uint64{1, 0}, 0.5).
+		Gauge("z.count", "", 1, 3, map[string]any{"__name__": "sneaky"})
+	b.Resource(map[string]any{"service.name": "d"}).Gauge("w", "", 1, 4, map[string]any{"__name__": "sneaky"})
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.MD), "dropped families do not fail the batch")
 
 	families := map[string][]string{}
 	for _, grp := range gw.Groups(t) {

@@ -19,15 +19,17 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadatatest"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testbatch"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testclock"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
 
 // startClocked starts the exporter with a fake clock, its telemetry
 // readable, behind a proxy that records every request reaching gw.
-func startClocked(t *testing.T, gw *testgateway.Gateway, mutate func(*Config)) (*exporterUnderTest, *fakeClock, *recorder) {
+func startClocked(t *testing.T, gw *testgateway.Gateway, mutate func(*Config)) (*exporterUnderTest, *testclock.Fake, *recorder) {
 	t.Helper()
 	rec := newRecorder(t, gw.URL)
-	clk := newFakeClock()
+	clk := testclock.NewFake()
 	exp := startInternalWith(t, rec.url, mutate, clk)
 	return exp, clk, rec
 }
@@ -39,8 +41,8 @@ func TestGroupTTLDeletesOnlyIdleGroups(t *testing.T) {
 		c.StateTTL = 0
 	})
 	gw.Push(t, "PUT", "/metrics/job/not-ours", "text/plain; version=0.0.4", "theirs 1\n")
-	gauge := func(job string, v float64, attrs map[string]any) func(*testResource) {
-		return func(r *testResource) { r.gauge("a", "", 1, v, attrs) }
+	gauge := func(job string, v float64, attrs map[string]any) func(*testbatch.Resource) {
+		return func(r *testbatch.Resource) { r.Gauge("a", "", 1, v, attrs) }
 	}
 	exp.send(t, map[string]any{"service.name": "idle"}, gauge("idle", 1, nil))
 	exp.send(t, map[string]any{"service.name": "busy"}, gauge("busy", 1, nil))
@@ -77,10 +79,10 @@ func TestDeleteOnShutdown(t *testing.T) {
 	cfg.DeleteOnShutdown = true
 	exp := startQueued(t, cfg)
 
-	b := newTestBatch()
-	b.resource(map[string]any{"service.name": "a"}).gauge("x", "", 1, 1, nil)
-	b.resource(map[string]any{"service.name": "b"}).gauge("x", "", 1, 1, nil)
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+	b := testbatch.New()
+	b.Resource(map[string]any{"service.name": "a"}).Gauge("x", "", 1, 1, nil)
+	b.Resource(map[string]any{"service.name": "b"}).Gauge("x", "", 1, 1, nil)
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.MD))
 	require.Eventually(t, func() bool { return len(gw.Groups(t)) == 3 }, 5*time.Second, 20*time.Millisecond)
 
 	require.NoError(t, exp.Shutdown(context.Background()))
@@ -101,7 +103,7 @@ func TestResyncRestoresARestartedGateway(t *testing.T) {
 		c.Heartbeat = time.Hour // the body is unchanged, and young
 		c.StateTTL = 0
 	})
-	exp.send(t, map[string]any{"service.name": "etl"}, func(r *testResource) { r.gauge("a", "", 1, 7, nil) })
+	exp.send(t, map[string]any{"service.name": "etl"}, func(r *testbatch.Resource) { r.Gauge("a", "", 1, 7, nil) })
 	gw.Restart(t, false) // empty: no persistence carried over
 	require.Nil(t, gw.Group(t, map[string]string{"job": "etl"}))
 
@@ -125,13 +127,13 @@ func TestRateLimitDelaysPushesAndDeletes(t *testing.T) {
 		c.DeleteOnShutdown = true
 	})
 	const groups = 6
-	b := newTestBatch()
+	b := testbatch.New()
 	for i := range groups {
-		b.resource(map[string]any{"service.name": "job", "service.instance.id": string(rune('a' + i))}).gauge("a", "", 1, float64(i), nil)
+		b.Resource(map[string]any{"service.name": "job", "service.instance.id": string(rune('a' + i))}).Gauge("a", "", 1, float64(i), nil)
 	}
 	done := make(chan error, 1)
-	go func() { done <- exp.pushMetrics(context.Background(), b.md) }()
-	require.GreaterOrEqual(t, cap(exp.publisher.slots), groups, "every push of the batch under way at once")
+	go func() { done <- exp.pushMetrics(context.Background(), b.MD) }()
+	require.GreaterOrEqual(t, pushesAtOnce(exp.cfg), groups, "every push of the batch under way at once")
 	rec.waitFor(t, 2) // the burst
 	for sent := 2; sent < groups; sent++ {
 		clk.WaitForWaiters(t, groups-sent) // the pushes not yet sent wait for their tokens
@@ -168,7 +170,7 @@ func TestUnchangedPushesWaitForTheHeartbeat(t *testing.T) {
 		c.StateTTL = 0
 	})
 	send := func(ts pcommon.Timestamp, v float64) {
-		exp.send(t, map[string]any{"service.name": "etl"}, func(r *testResource) { r.gauge("a", "", ts, v, nil) })
+		exp.send(t, map[string]any{"service.name": "etl"}, func(r *testbatch.Resource) { r.Gauge("a", "", ts, v, nil) })
 	}
 	send(1, 7)
 	send(2, 7) // the SDK exported again at shutdown: same values, newer time
@@ -187,7 +189,7 @@ func TestUnchangedPushesWaitForTheHeartbeat(t *testing.T) {
 
 	off, _, offRec := startClocked(t, gw, func(c *Config) { c.Heartbeat = 0 })
 	for ts := range pcommon.Timestamp(3) {
-		off.send(t, map[string]any{"service.name": "other"}, func(r *testResource) { r.gauge("a", "", ts+1, 7, nil) })
+		off.send(t, map[string]any{"service.name": "other"}, func(r *testbatch.Resource) { r.Gauge("a", "", ts+1, 7, nil) })
 	}
 	assert.Len(t, offRec.methods(), 3, "heartbeat 0: every push is sent")
 }
@@ -197,12 +199,12 @@ func TestStalePointsAreCounted(t *testing.T) {
 	tel, set := telemetrySettings(t)
 	exp, _ := startExporterWithSettings(t, gw.URL, nil, set)
 
-	newer := newTestBatch()
-	newer.resource(map[string]any{"service.name": "etl"}).gauge("a", "", 20, 2, nil).gauge("b", "", 20, 2, nil)
-	older := newTestBatch()
-	older.resource(map[string]any{"service.name": "etl"}).gauge("a", "", 10, 1, nil).gauge("b", "", 10, 1, nil)
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), newer.md))
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), older.md), "a replay is not an error")
+	newer := testbatch.New()
+	newer.Resource(map[string]any{"service.name": "etl"}).Gauge("a", "", 20, 2, nil).Gauge("b", "", 20, 2, nil)
+	older := testbatch.New()
+	older.Resource(map[string]any{"service.name": "etl"}).Gauge("a", "", 10, 1, nil).Gauge("b", "", 10, 1, nil)
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), newer.MD))
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), older.MD), "a replay is not an error")
 
 	grp := gw.Group(t, map[string]string{"job": "etl"})
 	require.NotNil(t, grp)
@@ -217,7 +219,7 @@ func TestStalePointsAreCounted(t *testing.T) {
 func TestStateTTLForgetsButKeepsTheGatewayCopy(t *testing.T) {
 	gw := testgateway.Start(t)
 	exp, clk, _ := startClocked(t, gw, func(c *Config) { c.StateTTL = 200 * time.Millisecond })
-	exp.send(t, map[string]any{"service.name": "finished"}, func(r *testResource) { r.gauge("a", "", 1, 1, nil).gauge("b", "", 1, 2, nil) })
+	exp.send(t, map[string]any{"service.name": "finished"}, func(r *testbatch.Resource) { r.Gauge("a", "", 1, 1, nil).Gauge("b", "", 1, 2, nil) })
 
 	for range 4 { // the loop checks every quarter TTL
 		clk.WaitForWaiters(t, 1)
@@ -234,7 +236,7 @@ func TestStateTTLForgetsButKeepsTheGatewayCopy(t *testing.T) {
 	assert.Len(t, grp.Families, 4, "a, b and the gateway's push times")
 
 	// The next run of the job replaces the gateway's copy with its own.
-	exp.send(t, map[string]any{"service.name": "finished"}, func(r *testResource) { r.gauge("a", "", 1, 9, nil) })
+	exp.send(t, map[string]any{"service.name": "finished"}, func(r *testbatch.Resource) { r.Gauge("a", "", 1, 9, nil) })
 	grp = gw.Group(t, map[string]string{"job": "finished"})
 	require.NotNil(t, grp)
 	assert.Equal(t, "9", grp.Families["a"].Metrics[0].Value)
@@ -247,14 +249,14 @@ type recorder struct {
 	url     string
 	mu      sync.Mutex
 	seen    []string
-	changed changeSignal // on every request recorded
+	changed testclock.Signal // on every request recorded
 }
 
 func newRecorder(t *testing.T, gatewayURL string) *recorder {
 	t.Helper()
 	target, err := url.Parse(gatewayURL)
 	require.NoError(t, err)
-	rec := &recorder{changed: newChangeSignal()}
+	rec := &recorder{changed: testclock.NewSignal()}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isFamiliesRead(r) {
 			forward(t, w, r, target)
@@ -262,7 +264,7 @@ func newRecorder(t *testing.T, gatewayURL string) *recorder {
 		}
 		rec.mu.Lock()
 		rec.seen = append(rec.seen, r.Method)
-		rec.changed.notifyLocked()
+		rec.changed.NotifyLocked()
 		rec.mu.Unlock()
 		forward(t, w, r, target)
 	}))
@@ -281,7 +283,7 @@ func (r *recorder) methods() []string {
 // minute of real time, which only a broken exporter takes.
 func (r *recorder) waitFor(t *testing.T, n int) {
 	t.Helper()
-	r.changed.waitUntil(t, &r.mu, func() (bool, string) {
+	r.changed.WaitUntil(t, &r.mu, func() (bool, string) {
 		return len(r.seen) >= n, fmt.Sprintf("%d requests reached the gateway, want %d", len(r.seen), n)
 	})
 }

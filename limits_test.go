@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadatatest"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testbatch"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
 
@@ -33,14 +34,14 @@ func TestHostileGroupingValues(t *testing.T) {
 		manyAttrs[fmt.Sprintf("attr.%d", i)] = strings.Repeat("v", 100)
 	}
 
-	b := newTestBatch()
-	b.resource(map[string]any{"service.name": "fine"}).gauge("a", "", 1, 1, nil)
-	b.resource(map[string]any{"service.name": "huge", "service.instance.id": huge}).gauge("a", "", 1, 2, nil).gauge("b", "", 1, 2, nil)
-	b.resource(map[string]any{"service.name": "bad-\xff-utf8"}).gauge("a", "", 1, 3, nil)
-	b.resource(map[string]any{"service.name": "nul\x00byte"}).gauge("a", "", 1, 4, nil)
-	b.resource(map[string]any{"service.name": "ctl\t\r\n"}).gauge("a", "", 1, 5, nil)
-	b.resource(manyAttrs).gauge("a", "", 1, 6, nil)
-	err := exp.ConsumeMetrics(context.Background(), b.md)
+	b := testbatch.New()
+	b.Resource(map[string]any{"service.name": "fine"}).Gauge("a", "", 1, 1, nil)
+	b.Resource(map[string]any{"service.name": "huge", "service.instance.id": huge}).Gauge("a", "", 1, 2, nil).Gauge("b", "", 1, 2, nil)
+	b.Resource(map[string]any{"service.name": "bad-\xff-utf8"}).Gauge("a", "", 1, 3, nil)
+	b.Resource(map[string]any{"service.name": "nul\x00byte"}).Gauge("a", "", 1, 4, nil)
+	b.Resource(map[string]any{"service.name": "ctl\t\r\n"}).Gauge("a", "", 1, 5, nil)
+	b.Resource(manyAttrs).Gauge("a", "", 1, 6, nil)
+	err := exp.ConsumeMetrics(context.Background(), b.MD)
 
 	require.Error(t, err)
 	assert.True(t, consumererror.IsPermanent(err))
@@ -78,15 +79,15 @@ func TestHostileSeriesLabels(t *testing.T) {
 		tooMany[fmt.Sprintf("k%d", i)] = "v"
 	}
 	longKey := map[string]any{strings.Repeat("k", 4097): "v"}
-	b := newTestBatch()
-	b.resource(map[string]any{"service.name": "etl"}).
-		gauge("ok", "", 1, 1, map[string]any{"a": "b"}).
-		gauge("long.value", "", 1, 1, map[string]any{"a": strings.Repeat("v", 1<<20)}).
-		gauge("long.key", "", 1, 1, longKey).
-		gauge("too.many", "", 1, 1, tooMany).
-		gauge("merged.too.long", "", 1, 1, map[string]any{"a.b": strings.Repeat("v", 3000), "a_b": strings.Repeat("w", 3000)})
+	b := testbatch.New()
+	b.Resource(map[string]any{"service.name": "etl"}).
+		Gauge("ok", "", 1, 1, map[string]any{"a": "b"}).
+		Gauge("long.value", "", 1, 1, map[string]any{"a": strings.Repeat("v", 1<<20)}).
+		Gauge("long.key", "", 1, 1, longKey).
+		Gauge("too.many", "", 1, 1, tooMany).
+		Gauge("merged.too.long", "", 1, 1, map[string]any{"a.b": strings.Repeat("v", 3000), "a_b": strings.Repeat("w", 3000)})
 	// Dropped points are counted, not failed: the batch succeeds.
-	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md))
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), b.MD))
 
 	grp := gw.Group(t, map[string]string{"job": "etl"})
 	require.NotNil(t, grp)
@@ -103,14 +104,14 @@ func TestEnormousBatchIsBounded(t *testing.T) {
 		c.MaxSeriesPerGroup = 1000
 	})
 
-	b := newTestBatch()
+	b := testbatch.New()
 	for _, job := range []string{"first", "second"} {
-		r := b.resource(map[string]any{"service.name": job})
+		r := b.Resource(map[string]any{"service.name": job})
 		for i := range 20_000 {
-			r.gauge("rows", "", 1, float64(i), map[string]any{"id": i})
+			r.Gauge("rows", "", 1, float64(i), map[string]any{"id": i})
 		}
 	}
-	err := exp.ConsumeMetrics(context.Background(), b.md)
+	err := exp.ConsumeMetrics(context.Background(), b.MD)
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "max_series_per_group=1000 reached: 19000 points of new series were dropped")
 	assert.ErrorContains(t, err, "max_series=1500 reached: 19500 points of new series were dropped")

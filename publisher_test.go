@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testbatch"
 )
 
 // TestPushesAtOnceAreBounded holds every push at a gateway that answers
@@ -63,11 +65,11 @@ func TestPushesAtOnceAreBounded(t *testing.T) {
 
 			groups := 0
 			for k, n := range tc.batches {
-				b := newTestBatch()
+				b := testbatch.New()
 				for i := range n {
-					b.resource(map[string]any{"service.name": fmt.Sprintf("job-%d-%d", k, i)}).gauge("a", "", 1, float64(i), nil)
+					b.Resource(map[string]any{"service.name": fmt.Sprintf("job-%d-%d", k, i)}).Gauge("a", "", 1, float64(i), nil)
 				}
-				require.NoError(t, exp.ConsumeMetrics(context.Background(), b.md)) // queued
+				require.NoError(t, exp.ConsumeMetrics(context.Background(), b.MD)) // queued
 				groups += n
 			}
 

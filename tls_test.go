@@ -28,6 +28,7 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testbatch"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
 
@@ -47,10 +48,10 @@ var tlsGroup = map[string]string{"job": "tls-job", "instance": "w-1"}
 
 const tlsGroupText = `{job="tls-job",instance="w-1"}`
 
-func tlsBatch() *testBatch {
-	b := newTestBatch()
-	b.resource(map[string]any{"service.name": "tls-job", "service.instance.id": "w-1"}).
-		gauge("tls.marker", "", 1, 42, nil)
+func tlsBatch() *testbatch.Batch {
+	b := testbatch.New()
+	b.Resource(map[string]any{"service.name": "tls-job", "service.instance.id": "w-1"}).
+		Gauge("tls.marker", "", 1, 42, nil)
 	return b
 }
 
@@ -271,7 +272,7 @@ func TestTLSAccepted(t *testing.T) {
 			gw := p.startTLSGateway(t, "")
 			exp, _ := tc.client.start(t, p, gw)
 
-			require.NoError(t, exp.ConsumeMetrics(context.Background(), tlsBatch().md))
+			require.NoError(t, exp.ConsumeMetrics(context.Background(), tlsBatch().MD))
 
 			grp := gw.Group(t, tlsGroup)
 			require.NotNil(t, grp, "groups: %+v", gw.Groups(t))
@@ -349,7 +350,7 @@ func TestTLSRefused(t *testing.T) {
 				exp, shown := client.start(t, p, gw)
 
 				for attempt := 1; attempt <= refusalAttempts; attempt++ {
-					err := exp.ConsumeMetrics(context.Background(), tlsBatch().md)
+					err := exp.ConsumeMetrics(context.Background(), tlsBatch().MD)
 
 					require.Error(t, err, "attempt %d", attempt)
 					if !assertRefusal(t, err, shown, tc.reason) {
@@ -407,13 +408,13 @@ func TestTLSClientCertificateReload(t *testing.T) {
 		cfg.Headers.Set("Authorization", basicAuthHeader(tlsUser, tlsPassword))
 	})
 
-	err := exp.ConsumeMetrics(context.Background(), tlsBatch().md)
+	err := exp.ConsumeMetrics(context.Background(), tlsBatch().MD)
 	require.Error(t, err, "the expired certificate is refused")
 	assert.True(t, consumererror.IsPermanent(err))
 
 	install(p.client)
 	assert.Eventually(t, func() bool {
-		return exp.ConsumeMetrics(context.Background(), tlsBatch().md) == nil
+		return exp.ConsumeMetrics(context.Background(), tlsBatch().MD) == nil
 	}, 10*time.Second, 100*time.Millisecond, "the rotated certificate is used")
 	grp := gw.Group(t, tlsGroup)
 	require.NotNil(t, grp)

@@ -19,7 +19,10 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/gateway"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/metadatatest"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/state"
+	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testbatch"
 	"github.com/pushgatewayexporter/pushgatewayexporter/internal/testgateway"
 )
 
@@ -43,11 +46,11 @@ func (e *exporterUnderTest) stop() error {
 // and mutate's changes, its telemetry and its Warn logs readable.
 func startInternal(t *testing.T, endpoint string, mutate func(*Config)) *exporterUnderTest {
 	t.Helper()
-	return startInternalWith(t, endpoint, mutate, systemClock{})
+	return startInternalWith(t, endpoint, mutate, gateway.SystemClock{})
 }
 
 // startInternalWith is startInternal on the clock c.
-func startInternalWith(t *testing.T, endpoint string, mutate func(*Config), c clock) *exporterUnderTest {
+func startInternalWith(t *testing.T, endpoint string, mutate func(*Config), c gateway.Clock) *exporterUnderTest {
 	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	cfg.Endpoint = endpoint
@@ -58,9 +61,8 @@ func startInternalWith(t *testing.T, endpoint string, mutate func(*Config), c cl
 	tel, set := telemetrySettings(t)
 	core, logs := observer.New(zapcore.WarnLevel)
 	set.Logger = zap.New(core)
-	exp, err := newExporter(cfg, set)
+	exp, err := newExporter(cfg, set, c)
 	require.NoError(t, err)
-	exp.withClock(c)
 	require.NoError(t, exp.start(context.Background(), componenttest.NewNopHost()))
 	e := &exporterUnderTest{pushgatewayExporter: exp, tel: tel, logs: logs}
 	t.Cleanup(func() { require.NoError(t, e.stop()) })
@@ -68,37 +70,37 @@ func startInternalWith(t *testing.T, endpoint string, mutate func(*Config), c cl
 }
 
 // send pushes one batch of one resource.
-func (e *exporterUnderTest) send(t *testing.T, attrs map[string]any, fill func(*testResource)) {
+func (e *exporterUnderTest) send(t *testing.T, attrs map[string]any, fill func(*testbatch.Resource)) {
 	t.Helper()
-	b := newTestBatch()
-	fill(b.resource(attrs))
-	require.NoError(t, e.pushMetrics(context.Background(), b.md))
+	b := testbatch.New()
+	fill(b.Resource(attrs))
+	require.NoError(t, e.pushMetrics(context.Background(), b.MD))
 }
 
 func TestIntegrationAGroupWithoutFamiliesIsNeverPushed(t *testing.T) {
 	gw := testgateway.Start(t)
 	exp := startInternal(t, gw.URL, func(c *Config) { c.ResyncInterval = time.Hour })
-	exp.send(t, map[string]any{"service.name": "a"}, func(r *testResource) { r.histogram("lat", "", 1, []float64{1}, []uint64{1, 0}, 1) })
+	exp.send(t, map[string]any{"service.name": "a"}, func(r *testbatch.Resource) { r.Histogram("lat", "", 1, []float64{1}, []uint64{1, 0}, 1) })
 	// b's only metric is named as a's histogram's count: the gateway would
 	// refuse it, so it is dropped, and b holds nothing.
-	b := newTestBatch()
-	b.resource(map[string]any{"service.name": "b"}).gauge("lat_count", "", 1, 1, nil)
-	require.NoError(t, exp.pushMetrics(context.Background(), b.md))
-	exp.publisher.resync(context.Background())
+	b := testbatch.New()
+	b.Resource(map[string]any{"service.name": "b"}).Gauge("lat_count", "", 1, 1, nil)
+	require.NoError(t, exp.pushMetrics(context.Background(), b.MD))
+	exp.publisher.Resync(context.Background())
 
 	assert.Nil(t, gw.Group(t, map[string]string{"job": "b"}), "not even a group with only push_time_seconds")
 	assert.NotNil(t, gw.Group(t, map[string]string{"job": "a"}))
-	assert.Equal(t, 1, exp.states.groupCount())
+	assert.Equal(t, 1, exp.states.GroupCount())
 }
 
 func TestIntegrationEndedSeriesLeaveTheGateway(t *testing.T) {
 	gw := testgateway.Start(t)
 	exp := startInternal(t, gw.URL, nil)
 	job := map[string]any{"service.name": "scraped"}
-	exp.send(t, job, func(r *testResource) {
-		r.gauge("up", "", 10, 1, map[string]any{"target": "a"}).gauge("up", "", 10, 1, map[string]any{"target": "b"})
+	exp.send(t, job, func(r *testbatch.Resource) {
+		r.Gauge("up", "", 10, 1, map[string]any{"target": "a"}).Gauge("up", "", 10, 1, map[string]any{"target": "b"})
 	})
-	exp.send(t, job, func(r *testResource) { r.gauge("up", "", 20, 0, map[string]any{"target": "a"}).ended() })
+	exp.send(t, job, func(r *testbatch.Resource) { r.Gauge("up", "", 20, 0, map[string]any{"target": "a"}).Ended() })
 
 	grp := gw.Group(t, map[string]string{"job": "scraped"})
 	require.NotNil(t, grp)
@@ -110,10 +112,10 @@ func TestIntegrationEndedSeriesLeaveTheGateway(t *testing.T) {
 
 	// Its last series ends: the group is deleted at the gateway, then
 	// forgotten, and a resync does not bring it back.
-	exp.send(t, job, func(r *testResource) { r.gauge("up", "", 30, 0, map[string]any{"target": "b"}).ended() })
+	exp.send(t, job, func(r *testbatch.Resource) { r.Gauge("up", "", 30, 0, map[string]any{"target": "b"}).Ended() })
 	gw.WaitNoGroup(t, map[string]string{"job": "scraped"}, 5*time.Second)
-	assert.Zero(t, exp.states.groupCount())
-	exp.publisher.resync(context.Background())
+	assert.Zero(t, exp.states.GroupCount())
+	exp.publisher.Resync(context.Background())
 	assert.Empty(t, gw.Groups(t))
 }
 
@@ -121,7 +123,7 @@ func TestIntegrationSecondWriterIsWarnedAbout(t *testing.T) {
 	gw := testgateway.Start(t)
 	exp := startInternal(t, gw.URL, func(c *Config) { c.Grouping.InstanceAttribute = nil })
 	pod := func(name string, start, ts pcommon.Timestamp, v int64) {
-		exp.send(t, map[string]any{"service.name": "etl", "k8s.pod.name": name}, func(r *testResource) { r.cumulative("rows", start, ts, v) })
+		exp.send(t, map[string]any{"service.name": "etl", "k8s.pod.name": name}, func(r *testbatch.Resource) { r.Cumulative("rows", start, ts, v) })
 	}
 	pod("etl-1", 1, 10, 10)
 	pod("etl-2", 2, 11, 20)
@@ -147,9 +149,9 @@ func TestIntegrationSumModeAtTheGateway(t *testing.T) {
 		c.Aggregation = AggregationConfig{Mode: AggregationSum, Gauges: GaugesSum}
 	})
 	shard := func(name string, start, ts pcommon.Timestamp, rows int64, inFlight float64, counts []uint64) {
-		exp.send(t, map[string]any{"service.name": "ci", "k8s.pod.name": name}, func(r *testResource) {
-			r.cumulative("rows", start, ts, rows).gauge("in_flight", "", ts, inFlight, nil).
-				histogramOver("step", "s", pmetric.AggregationTemporalityCumulative, start, ts, []float64{1}, counts, float64(rows))
+		exp.send(t, map[string]any{"service.name": "ci", "k8s.pod.name": name}, func(r *testbatch.Resource) {
+			r.Cumulative("rows", start, ts, rows).Gauge("in_flight", "", ts, inFlight, nil).
+				HistogramOver("step", "s", pmetric.AggregationTemporalityCumulative, start, ts, []float64{1}, counts, float64(rows))
 		})
 	}
 	shard("shard-0", 1, 10, 10, 1, []uint64{1, 0})
@@ -169,25 +171,13 @@ func TestIntegrationSumModeAtTheGateway(t *testing.T) {
 	assert.Empty(t, exp.logs.FilterMessageSnippet("Several writers").All(), "mode sum expects several writers")
 }
 
-func TestInstanceChurn(t *testing.T) {
-	c := newInstanceChurn()
-	job := func(instance string) groupKey { return groupKey{{jobLabel, "nightly"}, {instanceLabel, instance}} }
-	assert.Zero(t, c.observe(job("run-1"), 1, 10, true))
-	assert.Equal(t, 1, c.observe(job("run-2"), 20, 30, true), "a new instance after the last one ended")
-	assert.Equal(t, 2, c.observe(job("run-3"), 40, 50, true))
-	assert.Zero(t, c.observe(job("run-4"), 45, 60, true), "started before run-3 ended: both ran, not a churn")
-	assert.Zero(t, c.observe(job("run-4"), 70, 80, false), "more data of a group already held")
-	assert.Zero(t, c.observe(job("run-4"), 90, 100, true), "the same instance again: ids are stable")
-	assert.Zero(t, c.observe(groupKey{{jobLabel, "no-instance"}}, 1, 2, true))
-}
-
 func TestIntegrationRandomInstancesPerRunAreReported(t *testing.T) {
 	gw := testgateway.Start(t)
 	exp := startInternal(t, gw.URL, nil)
 	for run := range 10 {
 		start := pcommon.Timestamp(run * 100)
 		exp.send(t, map[string]any{"service.name": "nightly", "service.instance.id": fmt.Sprintf("uuid-%d", run)},
-			func(r *testResource) { r.cumulative("rows", start, start+10, 5) })
+			func(r *testbatch.Resource) { r.Cumulative("rows", start, start+10, 5) })
 		if run == 1 {
 			assert.Empty(t, exp.logs.All(), "one new instance is no pattern yet")
 		}
@@ -198,5 +188,5 @@ func TestIntegrationRandomInstancesPerRunAreReported(t *testing.T) {
 	warnings := exp.logs.FilterMessageSnippet("Every run of this job comes with a new instance").All()
 	require.Len(t, warnings, 1, "once per job per interval")
 	assert.Equal(t, "nightly", warnings[0].ContextMap()["job"])
-	assert.Equal(t, int64(churnWarnAfter+1), warnings[0].ContextMap()["runs_in_a_row"])
+	assert.Equal(t, int64(state.ChurnWarnAfter+1), warnings[0].ContextMap()["runs_in_a_row"])
 }
