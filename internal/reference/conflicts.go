@@ -25,7 +25,9 @@ func (m *Model) mayHold(g *group, name string, typ dto.MetricType) bool {
 		}
 	}
 	for _, f := range g.families {
-		next[f.name] = f.typ
+		if len(f.series) > 0 { // a family left without series is not pushed
+			next[f.name] = f.typ
+		}
 	}
 	next[name] = typ
 	types[g.key.key] = next
