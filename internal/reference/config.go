@@ -1,6 +1,8 @@
 package reference
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,6 +52,17 @@ func (c Config) withDefaults() Config {
 		c.Strategy = otlptranslator.UnderscoreEscapingWithSuffixes
 	}
 	return c
+}
+
+// check panics on a value the exporter refuses when it reads its
+// configuration: the model has no rule for it.
+func (c Config) check() {
+	valid := map[string][]string{"method": {"put", "post"}, "mode": {"none", "sum"}, "gauges": {"last", "sum", "max", "min"}}
+	for key, v := range map[string]string{"method": c.Method, "mode": c.Mode, "gauges": c.Gauges} {
+		if !slices.Contains(valid[key], v) {
+			panic(fmt.Sprintf("reference: %s %q is not one of %v", key, v, valid[key]))
+		}
+	}
 }
 
 func (c Config) post() bool    { return c.Method == "post" }

@@ -85,7 +85,7 @@ func (s *series) show() Value {
 			v += x
 		case s.how == "max":
 			v = math.Max(v, x)
-		default:
+		case s.how == "min":
 			v = math.Min(v, x)
 		}
 	}

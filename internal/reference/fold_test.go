@@ -313,3 +313,29 @@ func TestGroupTTL(t *testing.T) {
 		step{60, nil, a},
 	)
 }
+
+func TestGroupsNeverMade(t *testing.T) {
+	g := onlyJ(map[string]Family{"g": one(dto.MetricType_GAUGE, num(1))})
+	t.Run("a marker for a group the exporter forgot changes nothing at the gateway", func(t *testing.T) {
+		run(t, Config{StateTTL: 10 * time.Second},
+			step{0, res(func(r *resourceBuilder) { r.gauge("g", 10, 1) }), g},
+			step{20, nil, g},
+			step{21, res(func(r *resourceBuilder) { r.gaugeMarker("g", 11) }), g},
+			step{22, res(func(r *resourceBuilder) { r.gauge("g", 12, 2, ".", "no label name") }), g},
+		)
+	})
+	t.Run("a group whose only series ends in its first batch is deleted", func(t *testing.T) {
+		run(t, Config{StateTTL: 10 * time.Second},
+			step{0, res(func(r *resourceBuilder) { r.gauge("g", 10, 1) }), g},
+			step{20, nil, g},
+			step{21, res(func(r *resourceBuilder) { r.gauge("g", 12, 2).gaugeMarker("g", 13) }), Gateway{}},
+		)
+	})
+}
+
+func TestNewRefusesWhatTheExporterRefuses(t *testing.T) {
+	for _, cfg := range []Config{{Method: "patch"}, {Mode: "avg"}, {Mode: "sum", Gauges: "mean"}} {
+		assert.Panics(t, func() { New(cfg) }, "%+v", cfg)
+	}
+	assert.NotPanics(t, func() { New(Config{Method: "POST", Mode: "Sum", Gauges: "MAX"}) })
+}

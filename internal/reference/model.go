@@ -43,9 +43,12 @@ type writer struct {
 	targetInfo string    // the series key of its target_info, if it sent one
 }
 
-// New returns a model with an empty gateway.
+// New returns a model with an empty gateway. It panics on a Method, Mode or
+// Gauges the exporter would refuse.
 func New(cfg Config) *Model {
-	return &Model{cfg: cfg.withDefaults(), groups: map[string]*group{}, counts: map[string]int{}}
+	cfg = cfg.withDefaults()
+	cfg.check()
+	return &Model{cfg: cfg, groups: map[string]*group{}, counts: map[string]int{}}
 }
 
 // Gateway is what the Pushgateway must hold now (a deep copy).

@@ -220,7 +220,9 @@ func (t *translator) metric(m pmetric.Metric, extra []attr) []point {
 	base := point{family: name, typ: typ, help: m.Description(), delta: temp == pmetric.AggregationTemporalityDelta}
 	var points []point
 	// each translates one data point: its labels first (these apply to
-	// markers too), then, for a live point, its value.
+	// markers too), then, for a live point, its value. A point flagged
+	// NoRecordedValue is a marker: it carries no value and is never dropped
+	// for value reasons.
 	each := func(attrs pcommon.Map, start, ts pcommon.Timestamp, flags pmetric.DataPointFlags, value func() (Value, string)) {
 		labels, ok := t.labels.seriesLabels(attrsOf(attrs), extra, typ)
 		if !ok {
