@@ -6,6 +6,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func groupOf(job string, build func(*resourceBuilder)) *batchBuilder {
@@ -43,6 +44,15 @@ func TestNameConflicts(t *testing.T) {
 		b.resource("service.name", "a").gauge("x", 10, 1)
 		b.resource("service.name", "b").histogram("x", hist{temp: cum, t: 10, count: 1})
 		m := run(t, Config{}, step{0, b, Gateway{`{job="a"}`: {"x": one(dto.MetricType_GAUGE, num(1))}}})
+		assert.Equal(t, map[string]int{"name_conflict": 1}, m.Counts())
+	})
+	t.Run("a group the gateway held before", func(t *testing.T) {
+		m := New(Config{})
+		held := &dto.MetricFamily{Name: ptr("lat"), Type: dto.MetricType_SUMMARY.Enum(),
+			Metric: []*dto.Metric{encodeMetric(dto.MetricType_SUMMARY, nil, Value{Count: 1})}}
+		require.NoError(t, m.Preload(`{job="old"}`, []*dto.MetricFamily{held}))
+		m.Export(at(0), groupOf("b", func(r *resourceBuilder) { r.gauge("lat.sum", 10, 1).gauge("lat.bucket", 10, 1) }).md)
+		assert.Equal(t, []string{"lat_bucket"}, sortedKeys(m.Gateway()[`{job="b"}`]), "a summary does not own _bucket")
 		assert.Equal(t, map[string]int{"name_conflict": 1}, m.Counts())
 	})
 	t.Run("a group the exporter forgot still holds its names at the gateway", func(t *testing.T) {

@@ -51,6 +51,14 @@ func New(cfg Config) *Model {
 	return &Model{cfg: cfg, groups: map[string]*group{}, counts: map[string]int{}}
 }
 
+// Preload makes the gateway hold a group the exporter never pushed (what
+// the gateway held before the exporter started, or another pusher's group):
+// its names count in the name conflicts (C2). Call it before the first
+// Export; it returns the gateway's refusal, if any.
+func (m *Model) Preload(group string, fams []*dto.MetricFamily) error {
+	return m.gw.Put(group, fams)
+}
+
 // Gateway is what the Pushgateway must hold now (a deep copy).
 func (m *Model) Gateway() Gateway { return m.gw.Content() }
 
