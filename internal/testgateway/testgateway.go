@@ -13,7 +13,6 @@ package testgateway // import "github.com/pushgatewayexporter/pushgatewayexporte
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -327,63 +326,6 @@ func (g *Gateway) Stop() {
 	if g.t.Failed() {
 		g.t.Logf("pushgateway output:\n%s", g.output.String())
 	}
-}
-
-// Group is one group as the gateway's API reports it.
-type Group struct {
-	Labels   map[string]string
-	Families map[string]Family
-}
-
-// Family is one metric family of a group, as the gateway's API reports it.
-type Family struct {
-	Type    string   `json:"type"`
-	Help    string   `json:"help"`
-	Metrics []Metric `json:"metrics"`
-}
-
-// Metric is one series of a family, as the gateway's API reports it.
-type Metric struct {
-	Labels    map[string]string `json:"labels"`
-	Value     string            `json:"value"`
-	Count     string            `json:"count"`
-	Sum       string            `json:"sum"`
-	Buckets   map[string]string `json:"buckets"`
-	Quantiles map[string]string `json:"quantiles"`
-}
-
-// Groups returns every group the gateway holds, from /api/v1/metrics.
-func (g *Gateway) Groups(t testing.TB) []Group {
-	t.Helper()
-	body := g.get(t, "/api/v1/metrics")
-	var resp struct {
-		Status string                       `json:"status"`
-		Data   []map[string]json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal(body, &resp); err != nil {
-		t.Fatalf("decoding /api/v1/metrics: %v\n%s", err, body)
-	}
-	groups := make([]Group, 0, len(resp.Data))
-	for _, raw := range resp.Data {
-		grp := Group{Families: map[string]Family{}}
-		for name, v := range raw {
-			switch name {
-			case "labels":
-				if err := json.Unmarshal(v, &grp.Labels); err != nil {
-					t.Fatalf("decoding group labels: %v", err)
-				}
-			case "last_push_successful":
-			default:
-				var f Family
-				if err := json.Unmarshal(v, &f); err != nil {
-					t.Fatalf("decoding family %s: %v", name, err)
-				}
-				grp.Families[name] = f
-			}
-		}
-		groups = append(groups, grp)
-	}
-	return groups
 }
 
 // Group returns the group with exactly these labels, or nil.
