@@ -100,6 +100,9 @@ func TestDedicatedReportsWhatBreaksTheGateway(t *testing.T) {
 		pushes func(t *testing.T) []push
 		// culprit is the write that must be named; want is in the report.
 		culprit, want string
+		// fineFrom, when set, is the gateway version (major.minor) from
+		// which the pushes break nothing: nothing must be reported there.
+		fineFrom string
 	}{
 		{
 			name: "one name, two types in two groups",
@@ -154,6 +157,10 @@ func TestDedicatedReportsWhatBreaksTheGateway(t *testing.T) {
 				return []push{pb(t, "/metrics/job/a", gaugeFamily("a.b"))}
 			},
 			culprit: "PUT /metrics/job/a", want: "the text exposition does not parse",
+			// 1.11 takes UTF-8 names, and serves a.b as a_b to a scraper
+			// that does not ask for them (Prometheus 2, promtool), as a.b
+			// to one that does (Prometheus 3).
+			fineFrom: "1.11",
 		},
 		{
 			name: "an empty metric name: the exposition stops there, with 200",
@@ -202,6 +209,10 @@ func TestDedicatedReportsWhatBreaksTheGateway(t *testing.T) {
 				g.Push(t, p.method, p.path, p.contentType, p.body)
 			}
 			reported := rec.reported()
+			if tt.fineFrom != "" && g.AtLeast(t, tt.fineFrom) {
+				assert.Empty(t, reported, "a gateway from %s serves this without fault", tt.fineFrom)
+				return
+			}
 			require.NotEmpty(t, reported, "the checking proxy found nothing wrong")
 			t.Log(reported[len(reported)-1])
 			assert.Contains(t, reported[len(reported)-1], tt.culprit+" answered 202")
