@@ -7,6 +7,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -227,7 +228,9 @@ func TestTranslationSDKDeltaAndExponentialHistogram(t *testing.T) {
 			}, familyNames(grp))
 
 			// Exponential histogram: count and sum through the API, in
-			// either mode.
+			// either mode; a native histogram's buckets too, from a
+			// gateway (1.8 on) whose API shows them.
+			showsNative := gw.ShowsNativeBuckets(t)
 			latency := grp.Families["job_item_latency_seconds"]
 			assert.Equal(t, "HISTOGRAM", latency.Type)
 			require.Len(t, latency.Metrics, len(expObservations))
@@ -238,8 +241,15 @@ func TestTranslationSDKDeltaAndExponentialHistogram(t *testing.T) {
 				assert.Equal(t, strconv.Itoa(len(all)), m.Count, o.kind)
 				assert.Equal(t, strconv.FormatFloat(sum(all), 'g', -1, 64), m.Sum, o.kind)
 				if tt.native {
-					// The API shows no buckets of a native histogram.
+					// The API shows no le buckets of a native histogram.
 					assert.Empty(t, m.Buckets, o.kind)
+					if showsNative {
+						buckets, zero := apiNativeBuckets(t, m.NativeBuckets, o.schema)
+						assert.Equal(t, o.nativeBuckets(), buckets, "%s: the API's native buckets (index → count)", o.kind)
+						assert.Equal(t, o.zeroCount(), zero, "%s: the API's zero bucket", o.kind)
+					} else {
+						assert.Empty(t, m.NativeBuckets, o.kind)
+					}
 				} else {
 					assert.Equal(t, o.classicBuckets(), parseBuckets(t, m.Buckets), "%s: classic le buckets", o.kind)
 				}
@@ -385,6 +395,34 @@ func nativeBuckets(spans []*dto.BucketSpan, deltas []int64) map[int32]uint64 {
 		}
 	}
 	return out
+}
+
+// apiNativeBuckets turns the native buckets the gateway's API shows (from
+// 1.8: populated buckets only, each with its bounds) into positive bucket
+// index → count at schema, and the zero bucket's count. Bounds are read
+// back to indexes, not compared as strings: the gateway computes them its
+// own way.
+func apiNativeBuckets(t *testing.T, buckets []testgateway.NativeBucket, schema int32) (map[int32]uint64, uint64) {
+	t.Helper()
+	out := map[int32]uint64{}
+	var zero uint64
+	for _, b := range buckets {
+		lower, errLower := strconv.ParseFloat(b.Lower, 64)
+		upper, errUpper := strconv.ParseFloat(b.Upper, 64)
+		count, errCount := strconv.ParseUint(b.Count, 10, 64)
+		require.NoError(t, errors.Join(errLower, errUpper, errCount), "native bucket %+v", b)
+		if b.Boundaries == 3 { // [lower, upper]: the zero bucket
+			assert.Equal(t, -upper, lower, "zero bucket %+v", b)
+			zero = count
+			continue
+		}
+		require.Equal(t, 0, b.Boundaries, "a positive bucket is (lower, upper]: %+v", b)
+		require.Positive(t, lower, "a positive bucket: %+v", b)
+		index := int32(math.Round(math.Log2(upper) * math.Exp2(float64(schema))))
+		assert.Equal(t, index-1, int32(math.Round(math.Log2(lower)*math.Exp2(float64(schema)))), "bucket %+v is one wide", b)
+		out[index] = count
+	}
+	return out, zero
 }
 
 // protoMetricWith returns the one series of a scraped family carrying all
