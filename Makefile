@@ -12,6 +12,7 @@
 # make build-tier1  tier 1 of the scale-out layout (docs/SCALING.md): ocb, the load-balancing exporter
 # make test-scale  only the scale-out tests (make test runs them too)
 # make bench-scale  one fleet through tier 1 into one gateway, then two: points/s and CPU of each tier
+# make pushgateway-releases  the Pushgateway releases of the version matrix, built into _build from their release trees
 
 GO          ?= go
 BUILD_DIR   := _build
@@ -25,8 +26,14 @@ SOURCES     := $(wildcard *.go internal/*/*.go) go.mod go.sum builder-config.yam
 # Each fuzz target as package:name.
 FUZZ_TARGETS := .:FuzzTranslate ./internal/state:FuzzFold ./internal/exposition:FuzzEncode ./internal/gateway:FuzzGroupKeyURL
 FUZZTIME    ?= 2m
+# Pushgateway releases the tests also run against, each built from its
+# release tree, PUSHGATEWAY_SOURCE/<version>, by PUSHGATEWAY_SOURCE/build.sh:
+# by default the tree beside the checkout's folder, shared/pushgateway.
+PUSHGATEWAY_SOURCE   ?= $(abspath ../shared/pushgateway)
+PUSHGATEWAY_RELEASES := 1.11.3
+RELEASE_GATEWAYS     := $(PUSHGATEWAY_RELEASES:%=$(BUILD_DIR)/pushgateway-%/prometheus-pushgateway)
 
-.PHONY: all tools test-tools pushgateway container-tools prometheus build build-tier1 run demo image sizing test test-faults test-scale vet unit bench-check bench bench-e2e bench-load bench-fleet bench-scale fuzz-short fuzz e2e dedicated deploy-test rules generate clean
+.PHONY: all tools test-tools pushgateway pushgateway-releases container-tools prometheus build build-tier1 run demo image sizing test test-faults test-scale vet unit bench-check bench bench-e2e bench-load bench-fleet bench-scale fuzz-short fuzz e2e dedicated deploy-test rules generate clean
 
 all: build
 
@@ -40,6 +47,11 @@ $(OCB):
 
 pushgateway:
 	@scripts/install-pushgateway.sh
+
+pushgateway-releases: $(RELEASE_GATEWAYS)
+
+$(BUILD_DIR)/pushgateway-%/prometheus-pushgateway:
+	@PUSHGATEWAY_SOURCE=$(PUSHGATEWAY_SOURCE) scripts/build-pushgateway.sh $* $(@D)
 
 container-tools:
 	@scripts/install-container-tools.sh
