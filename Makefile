@@ -1,6 +1,7 @@
 # make run   install what is missing, build the collector, start a Pushgateway and the collector
 # make demo  run the example batch job and show what the Pushgateway stored
-# make test  vet, unit, integration (real Pushgateway), short fuzz and end-to-end (built collector) tests
+# make test  vet, unit, integration (real Pushgateway), short fuzz and end-to-end (built collector) tests; the gateway's suites against every Pushgateway version
+# make gateway-matrix  the gateway's suites again, against each Pushgateway release built into _build (GATEWAY_SUITES=e2e: that suite alone)
 # make fuzz  the fuzz targets for longer (FUZZTIME each, default 2m)
 # make bench  the benchmarks (bench/, its own module): the exporter against client_golang and contrib's translator
 # make test-faults  only the fault-injection suite (make test runs it too), with its results
@@ -33,7 +34,7 @@ PUSHGATEWAY_SOURCE   ?= $(abspath ../shared/pushgateway)
 PUSHGATEWAY_RELEASES := 1.11.3
 RELEASE_GATEWAYS     := $(PUSHGATEWAY_RELEASES:%=$(BUILD_DIR)/pushgateway-%/prometheus-pushgateway)
 
-.PHONY: all tools test-tools pushgateway pushgateway-releases container-tools prometheus build build-tier1 run demo image sizing test test-faults test-scale vet unit bench-check bench bench-e2e bench-load bench-fleet bench-scale fuzz-short fuzz e2e dedicated deploy-test rules generate clean
+.PHONY: all tools test-tools pushgateway pushgateway-releases container-tools prometheus build build-tier1 run demo image sizing test gateway-matrix test-faults test-scale vet unit bench-check bench bench-e2e bench-load bench-fleet bench-scale fuzz-short fuzz e2e dedicated deploy-test rules generate clean
 
 all: build
 
@@ -83,7 +84,21 @@ IMAGE ?= localhost/otelcol-pushgateway:dev
 image: container-tools build
 	IMAGE=$(IMAGE) scripts/build-image.sh
 
-test: test-tools build build-tier1 vet unit bench-check fuzz-short e2e dedicated rules deploy-test
+test: test-tools build build-tier1 vet unit bench-check fuzz-short e2e dedicated rules deploy-test gateway-matrix
+
+# The version matrix. The suites that run a real Pushgateway
+# (GATEWAY_SUITES) run once per gateway:
+#   1.5.1, Debian's, on PATH (make pushgateway):  unit dedicated e2e deploy-test, as make test runs them
+#   each of PUSHGATEWAY_RELEASES (1.11.3):        gateway-matrix, the same targets with PUSHGATEWAY_BIN set
+# unit runs the pure unit tests again too (the root package's whole run
+# takes about half a minute).
+GATEWAY_SUITES := unit dedicated e2e deploy-test
+
+gateway-matrix: $(RELEASE_GATEWAYS) test-tools build build-tier1
+	@set -e; for gateway in $(abspath $(RELEASE_GATEWAYS)); do \
+		echo "== $(GATEWAY_SUITES) against $$gateway"; \
+		$(MAKE) --no-print-directory $(GATEWAY_SUITES) PUSHGATEWAY_BIN=$$gateway; \
+	done
 
 vet:
 	$(GO) vet ./...
