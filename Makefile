@@ -14,6 +14,7 @@
 # make test-scale  only the scale-out tests (make test runs them too)
 # make bench-scale  one fleet through tier 1 into one gateway, then two: points/s and CPU of each tier
 # make pushgateway-releases  the Pushgateway releases of the version matrix, built into _build from their release trees
+# make prometheus3  Prometheus 3 installed into _build with go install (Debian's is 2.42), for the deploy tests
 
 GO          ?= go
 BUILD_DIR   := _build
@@ -33,15 +34,18 @@ FUZZTIME    ?= 2m
 PUSHGATEWAY_SOURCE   ?= $(abspath ../shared/pushgateway)
 PUSHGATEWAY_RELEASES := 1.11.3
 RELEASE_GATEWAYS     := $(PUSHGATEWAY_RELEASES:%=$(BUILD_DIR)/pushgateway-%/prometheus-pushgateway)
+# Prometheus 3, beside Debian's 2.42, for the deploy tests.
+PROMETHEUS3_VERSION := 3.16.0
+PROMETHEUS3         := $(BUILD_DIR)/prometheus-$(PROMETHEUS3_VERSION)/prometheus
 
-.PHONY: all tools test-tools pushgateway pushgateway-releases container-tools prometheus build build-tier1 run demo image sizing test gateway-matrix test-faults test-scale vet unit bench-check bench bench-e2e bench-load bench-fleet bench-scale fuzz-short fuzz e2e dedicated deploy-test rules generate clean
+.PHONY: all tools test-tools pushgateway pushgateway-releases container-tools prometheus prometheus3 build build-tier1 run demo image sizing test gateway-matrix test-faults test-scale vet unit bench-check bench bench-e2e bench-load bench-fleet bench-scale fuzz-short fuzz e2e dedicated deploy-test rules generate clean
 
 all: build
 
 # What make run needs; the tests need more (test-tools).
 tools: $(OCB) pushgateway
 
-test-tools: tools container-tools prometheus
+test-tools: tools container-tools prometheus prometheus3
 
 $(OCB):
 	GOBIN=$(abspath $(BIN_DIR)) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
@@ -59,6 +63,11 @@ container-tools:
 
 prometheus:
 	@scripts/install-prometheus.sh
+
+prometheus3: $(PROMETHEUS3)
+
+$(PROMETHEUS3):
+	@scripts/install-prometheus3.sh $(PROMETHEUS3_VERSION) $(@D)
 
 build: $(COLLECTOR)
 
