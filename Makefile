@@ -191,9 +191,10 @@ test-scale: tools build build-tier1
 
 # deploy/: the container image built and run, the Kubernetes manifests and
 # Helm values decoded and wired, the scrape configuration and alerting
-# rules against a real Prometheus, the built collector and a real gateway.
+# rules against a real Prometheus (2.42 and 3), the built collector and a
+# real gateway.
 deploy-test: test-tools build
-	cd deploy && COLLECTOR_BIN=$(abspath $(COLLECTOR)) $(GO) test -count=1 ./...
+	cd deploy && COLLECTOR_BIN=$(abspath $(COLLECTOR)) PROMETHEUS3_BIN=$(abspath $(PROMETHEUS3)) $(GO) test -count=1 ./...
 
 sizing: build
 	cd deploy && COLLECTOR_BIN=$(abspath $(COLLECTOR)) $(GO) test -run '^$$' -bench BenchmarkSizing -benchtime=1x -count=1 ./...

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -32,8 +33,7 @@ func TestPrometheusScrapesGroups(t *testing.T) {
 	gatewayAddr := gateway.URL[len("http://"):]
 
 	honoured := startPrometheus(t, bin, gatewayAddr, nil)
-	off := false
-	ignored := startPrometheus(t, bin, gatewayAddr, &off)
+	ignored := startPrometheus(t, bin, gatewayAddr, func(job map[string]any) { job["honor_labels"] = false })
 
 	series := honoured.waitSeries(t, `etl_rows_total{job="nightly-etl"}`)
 	require.Len(t, series, 1)
@@ -49,7 +49,13 @@ func TestPrometheusScrapesGroups(t *testing.T) {
 	assert.Equal(t, gatewayAddr, series[0]["instance"])
 	assert.Empty(t, ignored.query(t, `etl_rows_total{job="nightly-etl"}`))
 
-	// Prometheus loaded every alerting rule and evaluated each without error.
+	honoured.assertAlertsEvaluated(t)
+}
+
+// assertAlertsEvaluated waits until Prometheus has loaded every alerting
+// rule of alerts.yaml and evaluated each without error.
+func (p *prometheus) assertAlertsEvaluated(t *testing.T) {
+	t.Helper()
 	alerts := map[string]bool{}
 	for _, group := range loadRules(t).Groups {
 		for _, rule := range group.Rules {
@@ -58,7 +64,7 @@ func TestPrometheusScrapesGroups(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		loaded := honoured.evaluatedAlerts(t)
+		loaded := p.evaluatedAlerts(t)
 		if len(loaded) == len(alerts) || time.Now().After(deadline) {
 			for name := range alerts {
 				health, ok := loaded[name]
@@ -66,7 +72,7 @@ func TestPrometheusScrapesGroups(t *testing.T) {
 					assert.Equal(t, "ok", health, "health of %s", name)
 				}
 			}
-			break
+			return
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -75,10 +81,10 @@ func TestPrometheusScrapesGroups(t *testing.T) {
 type prometheus struct{ url string }
 
 // startPrometheus runs Prometheus on the repository's configuration with
-// the gateway's target pointing at addr and honor_labels as the file has
-// it or, when not nil, as given, scraping and evaluating every second, and
-// waits until it is ready.
-func startPrometheus(t *testing.T, bin, addr string, honorLabels *bool) *prometheus {
+// the gateway's target pointing at addr, its job as the file has it and
+// then changed by editJob (when not nil), scraping and evaluating every
+// second, and waits until it is ready.
+func startPrometheus(t *testing.T, bin, addr string, editJob func(job map[string]any)) *prometheus {
 	t.Helper()
 	var config map[string]any
 	require.NoError(t, yaml.Unmarshal(readFile(t, "deploy/prometheus/prometheus.yaml"), &config))
@@ -88,8 +94,8 @@ func startPrometheus(t *testing.T, bin, addr string, honorLabels *bool) *prometh
 		if job["job_name"] != "pushgateway" {
 			continue // no collector here
 		}
-		if honorLabels != nil {
-			job["honor_labels"] = *honorLabels
+		if editJob != nil {
+			editJob(job)
 		}
 		job["static_configs"] = []any{map[string]any{"targets": []any{addr}}}
 		scrapes = append(scrapes, job)
@@ -130,22 +136,48 @@ func startPrometheus(t *testing.T, bin, addr string, honorLabels *bool) *prometh
 	}
 }
 
-// query returns the label sets of an instant query's result.
-func (p *prometheus) query(t *testing.T, promql string) []map[string]string {
+// sample is one float sample of an instant query's result.
+type sample struct {
+	labels map[string]string
+	value  float64
+}
+
+// samples returns an instant query's result: a vector of floats.
+func (p *prometheus) samples(t *testing.T, promql string) []sample {
 	t.Helper()
 	var resp struct {
 		Status string `json:"status"`
 		Data   struct {
-			Result []struct {
+			ResultType string `json:"resultType"`
+			Result     []struct {
 				Metric map[string]string `json:"metric"`
+				Value  []json.RawMessage `json:"value"` // [time, "value"]
 			} `json:"result"`
 		} `json:"data"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(testgateway.GetOK(t, p.url+"/api/v1/query?query="+url.QueryEscape(promql))), &resp))
 	require.Equal(t, "success", resp.Status)
-	out := make([]map[string]string, len(resp.Data.Result))
+	require.Equal(t, "vector", resp.Data.ResultType, promql)
+	out := make([]sample, len(resp.Data.Result))
 	for i, r := range resp.Data.Result {
-		out[i] = r.Metric
+		out[i].labels = r.Metric
+		require.Len(t, r.Value, 2, "%s: a float sample (a histogram sample has none)", promql)
+		var value string
+		require.NoError(t, json.Unmarshal(r.Value[1], &value))
+		v, err := strconv.ParseFloat(value, 64)
+		require.NoError(t, err, promql)
+		out[i].value = v
+	}
+	return out
+}
+
+// query returns the label sets of an instant query's result.
+func (p *prometheus) query(t *testing.T, promql string) []map[string]string {
+	t.Helper()
+	samples := p.samples(t, promql)
+	out := make([]map[string]string, len(samples))
+	for i, s := range samples {
+		out[i] = s.labels
 	}
 	return out
 }
