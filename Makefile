@@ -99,8 +99,8 @@ test: test-tools build build-tier1 vet unit bench-check fuzz-short e2e dedicated
 # (GATEWAY_SUITES) run once per gateway:
 #   1.5.1, Debian's, on PATH (make pushgateway):  unit dedicated e2e deploy-test, as make test runs them
 #   each of PUSHGATEWAY_RELEASES (1.11.3):        gateway-matrix, the same targets with PUSHGATEWAY_BIN set
-# unit runs the pure unit tests again too (the root package's whole run
-# takes about half a minute).
+# unit runs the pure unit tests again too (all of unit takes under a
+# minute).
 GATEWAY_SUITES := unit dedicated e2e deploy-test
 
 gateway-matrix: $(RELEASE_GATEWAYS) test-tools build build-tier1
